@@ -1,0 +1,112 @@
+"""Execute the book's notebooks with papermill and build the HTML with Jupyter Book."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import papermill
+from tqdm import tqdm
+
+# Metadata that papermill and nbclient write on every run (timestamps, durations,
+# paths); dropped so that re-executing a notebook changes nothing when its outputs don't.
+_VOLATILE_NOTEBOOK_KEYS = ("papermill",)
+_VOLATILE_CELL_KEYS = ("papermill", "execution")
+
+
+@dataclass
+class RunResult:
+    """Outcome of executing one notebook."""
+
+    notebook: Path
+    seconds: float
+    error: str | None = None
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The book's root: the nearest folder (from ``start`` up) holding ``_toc.yml``."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "_toc.yml").is_file():
+            return folder
+    raise FileNotFoundError(f"no _toc.yml in {start} or its parents: run this from the book's repository")
+
+
+def book_notebooks(root: Path) -> list[Path]:
+    """The committed notebooks, in name order."""
+    return sorted(p for p in (root / "notebooks").glob("*.ipynb") if not p.name.startswith("."))
+
+
+def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove per-run timestamps and durations so identical runs give identical files."""
+    for key in _VOLATILE_NOTEBOOK_KEYS:
+        nb.metadata.pop(key, None)
+    for cell in nb.cells:
+        for key in _VOLATILE_CELL_KEYS:
+            cell.metadata.pop(key, None)
+    return nb
+
+
+def execute(notebook: Path, parameters: dict | None = None, timeout: int = 600) -> RunResult:
+    """Run ``notebook`` with papermill and, only if every cell succeeds, replace it.
+
+    The run writes to a temporary file first, so a failing notebook leaves the
+    committed one untouched (its error report is returned, not written).
+    """
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        executed = Path(tmp) / notebook.name
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(executed),
+                parameters=parameters or {},
+                kernel_name="python3",
+                cwd=str(notebook.parent),
+                progress_bar=False,
+                execution_timeout=timeout,
+            )
+        except papermill.PapermillExecutionError as exc:
+            return RunResult(notebook, time.perf_counter() - start, f"{exc.ename}: {exc.evalue}")
+        nb = strip_volatile_metadata(nbformat.read(executed, as_version=4))
+        nbformat.write(nb, notebook)
+    return RunResult(notebook, time.perf_counter() - start)
+
+
+def execute_all(notebooks: list[Path]) -> list[RunResult]:
+    """Execute each notebook in turn, with a progress bar and one result line per notebook."""
+    results = []
+    bar = tqdm(notebooks, desc="notebooks", unit="nb", file=sys.stdout)
+    for notebook in bar:
+        bar.set_postfix_str(notebook.name)
+        result = execute(notebook)
+        status = "ok" if result.error is None else f"FAILED ({result.error})"
+        bar.write(f"{notebook.name}: {status} in {result.seconds:.1f} s")
+        results.append(result)
+    return results
+
+
+def build_html(root: Path, strict: bool = True, output: Path | None = None) -> int:
+    """Build ``root`` into ``output/_build/html`` (default: ``root/_build/html``).
+
+    ``strict`` turns warnings into errors (``-W -n --keep-going``). Returns the
+    exit status of ``jupyter-book build``.
+    """
+    output = output or root
+    html = output / "_build" / "html"
+    if html.exists():  # a stale page from a removed chapter must not survive
+        shutil.rmtree(html)
+    jupyter_book = "from jupyter_book.cli.main import main; main()"  # the CLI, run by this interpreter
+    cmd = [sys.executable, "-c", jupyter_book, "build", str(root), "--path-output", str(output)]
+    if strict:
+        cmd += ["-W", "-n", "--keep-going"]
+    status = subprocess.run(cmd, cwd=root).returncode
+    if status == 0 and not (html / "index.html").is_file():
+        raise RuntimeError(f"jupyter-book reported success but wrote no {html / 'index.html'}")
+    return status

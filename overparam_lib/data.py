@@ -1,0 +1,143 @@
+"""Data generators: Gaussian linear model, MNIST-1D (generated offline), label noise.
+
+Everything is generated from a seed on the CPU, then moved to the requested device,
+so the same seed gives the same data on every device. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from overparam_lib.device import generator
+from overparam_lib.errors import ParameterError
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ParameterError(name, value, "a positive integer")
+    return int(value)
+
+
+def _non_negative(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value >= 0:
+        raise ParameterError(name, value, "a number >= 0")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class LinearData:
+    """A draw from the Gaussian linear model; shapes in the field comments."""
+
+    X: torch.Tensor  # (n, p) features, i.i.d. N(0, 1)
+    y: torch.Tensor  # (n,) responses X @ beta + noise
+    beta: torch.Tensor  # (p,) true coefficients, ||beta||^2 = signal
+
+
+def gaussian_linear(
+    n_train: int,
+    p: int,
+    signal: float = 1.0,
+    noise: float = 1.0,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float64,
+) -> LinearData:
+    """Draw ``(X, y, beta)`` from the isotropic Gaussian linear model.
+
+    ``x ~ N(0, I_p)``, ``y = x^T beta + eps`` with ``eps ~ N(0, noise)`` and ``beta``
+    uniform on the sphere of squared radius ``signal`` (the setting of
+    {cite}`HastieSurprises2020`, Section 3: ``r^2 = signal``, ``sigma^2 = noise``).
+
+    Args:
+        n_train: number of samples n > 0.
+        p: number of features p > 0.
+        signal: r^2 = ||beta||^2 >= 0.
+        noise: sigma^2 = Var(eps) >= 0.
+        seed: seed of the CPU generator the draw comes from.
+        device: where the returned tensors live.
+        dtype: floating dtype of the returned tensors.
+
+    Returns:
+        A :class:`LinearData` with ``X`` (n, p), ``y`` (n,), ``beta`` (p,).
+    """
+    n_train, p = _positive_int("n_train", n_train), _positive_int("p", p)
+    signal, noise = _non_negative("signal", signal), _non_negative("noise", noise)
+    g = generator(seed)
+    X = torch.randn(n_train, p, generator=g, dtype=dtype)  # (n, p)
+    direction = torch.randn(p, generator=g, dtype=dtype)
+    beta = direction / direction.norm() * signal**0.5  # (p,)
+    eps = torch.randn(n_train, generator=g, dtype=dtype) * noise**0.5  # (n,)
+    y = X @ beta + eps
+    return LinearData(X.to(device), y.to(device), beta.to(device))
+
+
+def mnist1d(num_samples: int = 5000, train_split: float = 0.8, seed: int = 42) -> dict[str, np.ndarray]:
+    """Generate MNIST-1D offline with ``mnist1d.data.make_dataset`` {cite}`GreydanusScaling2020`.
+
+    The templates ship inside the ``mnist1d`` package; the dataset is built from them
+    with the authors' default transformation arguments, so nothing is downloaded.
+    With the defaults this reproduces the authors' published 4000/1000 split.
+
+    Args:
+        num_samples: total examples (train + test), a positive multiple of 10.
+        train_split: fraction used for training, in (0, 1).
+        seed: seed of the generator (the authors' default is 42).
+
+    Returns:
+        Dict with ``x`` (n_train, 40) float32, ``y`` (n_train,) int64 and the same for
+        ``x_test``, ``y_test``.
+    """
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    num_samples = _positive_int("num_samples", num_samples)
+    if num_samples % 10:
+        raise ParameterError("num_samples", num_samples, "a positive multiple of 10 (10 classes)")
+    if not 0 < train_split < 1:
+        raise ParameterError("train_split", train_split, "a fraction strictly between 0 and 1")
+    args = get_dataset_args()
+    args.num_samples, args.train_split, args.seed = num_samples, train_split, seed
+    state = np.random.get_state()  # make_dataset reseeds NumPy's global generator
+    try:
+        data = make_dataset(args)
+    finally:
+        np.random.set_state(state)
+    return {
+        "x": data["x"].astype(np.float32),
+        "y": data["y"].astype(np.int64),
+        "x_test": data["x_test"].astype(np.float32),
+        "y_test": data["y_test"].astype(np.int64),
+    }
+
+
+def corrupt_labels(y: torch.Tensor, fraction: float, num_classes: int, seed: int = 0) -> torch.Tensor:
+    """Return a copy of ``y`` in which a ``fraction`` of labels is replaced by a wrong class.
+
+    Exactly ``round(fraction * len(y))`` examples, chosen uniformly without
+    replacement, get a label drawn uniformly from the *other* ``num_classes - 1``
+    classes, as in the label-noise experiments of {cite}`NakkiranDeep2019`.
+
+    Args:
+        y: (n,) integer labels in ``[0, num_classes)``.
+        fraction: share of labels to corrupt, in [0, 1].
+        num_classes: number of classes, >= 2.
+        seed: seed of the CPU generator that picks examples and new labels.
+
+    Returns:
+        (n,) labels on ``y``'s device.
+    """
+    if not 0 <= fraction <= 1:
+        raise ParameterError("fraction", fraction, "a fraction in [0, 1]")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        raise ParameterError("num_classes", num_classes, "an integer >= 2")
+    if y.numel() and (y.min() < 0 or y.max() >= num_classes):
+        raise ParameterError("y", f"labels in [{int(y.min())}, {int(y.max())}]", f"labels in [0, {num_classes})")
+    g = generator(seed)
+    n = y.shape[0]
+    chosen = torch.randperm(n, generator=g)[: round(fraction * n)]
+    shift = torch.randint(1, num_classes, (chosen.numel(),), generator=g)  # never 0: always a wrong class
+    y_noisy = y.detach().cpu().clone()
+    y_noisy[chosen] = (y_noisy[chosen] + shift) % num_classes
+    return y_noisy.to(y.device)

@@ -1,0 +1,139 @@
+"""Min-norm and ridge least squares by SVD, batched over widths and ridge values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from tqdm import tqdm
+
+from overparam_lib.device import generator, resolve_device
+from overparam_lib.errors import ParameterError
+
+
+class SVDLeastSquares:
+    """Factor ``X = U S V^T`` once, then solve for many responses and ridge values.
+
+    ``solve(y, ridge)`` returns ``beta_hat = (X^T X + n*ridge*I)^{-1} X^T y`` for
+    ``ridge > 0`` and the minimum-norm least-squares solution ``X^+ y`` for
+    ``ridge = 0``, both as ``V diag(f(s)) U^T y`` with the spectral filter
+    ``f(s) = s / (s^2 + n*ridge)`` (``1/s`` for the nonzero singular values when
+    ``ridge = 0``). The ridge is scaled by n as in {cite}`HastieSurprises2020`.
+
+    Leading dimensions of ``X`` are batch dimensions; they broadcast against those
+    of ``y`` and ``ridge``, so one factorization serves many noise draws and many
+    ridge values. Zero-padded columns change nothing (their coefficients are 0),
+    which is how models of different widths share one batch (see :func:`nested_columns`).
+    """
+
+    def __init__(self, X: torch.Tensor, rcond: float | None = None):
+        if X.ndim < 2 or X.shape[-2] == 0 or X.shape[-1] == 0:
+            raise ParameterError("X.shape", tuple(X.shape), "(..., n, p) with n >= 1 and p >= 1")
+        self.n_train = X.shape[-2]
+        self.U, self.S, self.Vh = torch.linalg.svd(X, full_matrices=False)  # (..., n, k), (..., k), (..., k, p)
+        if rcond is None:  # numpy.linalg.pinv's default relative cutoff for "zero" singular values
+            rcond = max(X.shape[-2:]) * torch.finfo(X.dtype).eps
+        self.cutoff = rcond * self.S.amax(-1, keepdim=True)  # (..., 1)
+
+    def solve(self, y: torch.Tensor, ridge: float | torch.Tensor = 0.0) -> torch.Tensor:
+        """Coefficients for responses ``y`` (..., n) and ridge values (...) -> (..., p)."""
+        if y.shape[-1] != self.n_train:
+            raise ParameterError("y.shape", tuple(y.shape), f"(..., {self.n_train}) to match X's n")
+        ridge = torch.as_tensor(ridge, dtype=self.S.dtype, device=self.S.device)
+        if (ridge < 0).any() or not torch.isfinite(ridge).all():
+            raise ParameterError("ridge", ridge.tolist(), "finite values >= 0")
+        Uty = (self.U.mT @ y.unsqueeze(-1)).squeeze(-1)  # (..., k)
+        s, lam = self.S, ridge.unsqueeze(-1)  # (..., k), (..., 1)
+        pinv_filter = torch.where(s > self.cutoff, 1 / s.clamp_min(torch.finfo(s.dtype).tiny), 0.0)
+        f = torch.where(lam > 0, s / (s**2 + self.n_train * lam), pinv_filter)  # (..., k)
+        return (self.Vh.mT @ (f * Uty).unsqueeze(-1)).squeeze(-1)  # (..., p)
+
+
+def least_squares(X: torch.Tensor, y: torch.Tensor, ridge: float | torch.Tensor = 0.0) -> torch.Tensor:
+    """Min-norm (``ridge=0``) or ridge least squares; see :class:`SVDLeastSquares`.
+
+    Args:
+        X: (..., n, p) design matrices.
+        y: (..., n) responses.
+        ridge: lambda >= 0 (broadcast over the batch); the penalty is ``n*lambda*||beta||^2``.
+
+    Returns:
+        (..., p) coefficients.
+    """
+    return SVDLeastSquares(X).solve(y, ridge)
+
+
+def nested_columns(X: torch.Tensor, widths: Sequence[int]) -> torch.Tensor:
+    """Stack the designs ``X[:, :p]`` for each ``p`` in ``widths``, zero-padded to X's width.
+
+    Args:
+        X: (n, p_max) design.
+        widths: W feature counts, each in [1, p_max].
+
+    Returns:
+        (W, n, p_max) tensor whose w-th slice keeps the first ``widths[w]`` columns.
+    """
+    p_max = X.shape[-1]
+    widths_t = torch.as_tensor(list(widths), device=X.device)
+    if widths_t.numel() == 0 or (widths_t < 1).any() or (widths_t > p_max).any():
+        raise ParameterError("widths", list(widths), f"a non-empty list of integers in [1, {p_max}]")
+    keep = torch.arange(p_max, device=X.device) < widths_t[:, None]  # (W, p_max)
+    return X * keep[:, None, :]  # (W, n, p_max)
+
+
+def simulate_excess_risk(
+    n_train: int,
+    widths: Sequence[int],
+    noise: Sequence[float],
+    signal: float = 1.0,
+    ridge: float | torch.Tensor = 0.0,
+    num_seeds: int = 10,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: bool = False,
+) -> torch.Tensor:
+    """Monte Carlo excess risk ``||beta_hat - beta||^2`` of ridge(less) least squares.
+
+    For each seed one design ``X`` (n, max(widths)) is drawn; the model with ``p``
+    features uses its first ``p`` columns, a fresh ``beta`` uniform on the sphere of
+    squared radius ``signal`` and, for each noise variance, ``y = X beta + eps``.
+    With isotropic features the excess test risk ``E[(x^T(beta_hat - beta))^2]`` is
+    exactly ``||beta_hat - beta||^2`` {cite}`HastieSurprises2020`.
+
+    Args:
+        n_train: samples n.
+        widths: W feature counts p.
+        noise: L noise variances sigma^2.
+        signal: r^2 = ||beta||^2.
+        ridge: lambda >= 0, a scalar or a tensor broadcastable to (..., L, W): e.g.
+            shape (R, L, W) evaluates R ridge values per (noise, width) pair.
+        num_seeds: independent draws S.
+        seed: base seed; draw s uses seed ``seed + s``.
+        device: where to compute (see :func:`resolve_device`).
+        progress: show a progress bar over seeds.
+
+    Returns:
+        CPU float64 tensor of shape (S, *ridge_batch, L, W).
+    """
+    device = resolve_device(device)
+    widths, noise = [int(p) for p in widths], [float(v) for v in noise]
+    if not noise or min(noise) < 0:
+        raise ParameterError("noise", noise, "a non-empty list of variances >= 0")
+    if isinstance(num_seeds, bool) or not isinstance(num_seeds, int) or num_seeds < 1:
+        raise ParameterError("num_seeds", num_seeds, "a positive integer")
+    p_max = max(widths, default=0)
+    sigma = torch.tensor(noise, dtype=torch.float64).sqrt().to(device)  # (L,)
+    ridge = torch.as_tensor(ridge, dtype=torch.float64).to(device)
+    risks = []
+    for s in tqdm(range(num_seeds), desc="seeds", disable=not progress):
+        g = generator(seed + s)
+        X = torch.randn(n_train, max(p_max, 1), generator=g, dtype=torch.float64).to(device)  # (n, p_max)
+        X_w = nested_columns(X, widths)  # (W, n, p_max)
+        beta = torch.randn(len(widths), p_max, generator=g, dtype=torch.float64).to(device)
+        beta = beta * (torch.arange(p_max, device=device) < torch.tensor(widths, device=device)[:, None])
+        beta = beta / beta.norm(dim=-1, keepdim=True) * signal**0.5  # (W, p_max)
+        eps = torch.randn(n_train, generator=g, dtype=torch.float64).to(device)  # (n,), shared by noise levels
+        y = (X_w @ beta.unsqueeze(-1)).squeeze(-1) + sigma[:, None, None] * eps  # (L, W, n)
+        beta_hat = SVDLeastSquares(X_w).solve(y, ridge)  # (..., L, W, p_max)
+        risks.append(((beta_hat - beta) ** 2).sum(-1).cpu())  # (..., L, W)
+    return torch.stack(risks)

@@ -1,0 +1,114 @@
+"""Notebook parameters: one dataclass per experiment, profiles, and validation.
+
+A notebook's ``parameters`` cell (papermill) assigns exactly the fields of its config
+dataclass, with the ``ci`` defaults. :func:`configure` builds the config from those
+values: ``profile="full"`` replaces every field still at its ``ci`` default by the
+full profile's value, and any field the experimenter changed keeps its new value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+
+from overparam_lib.device import resolve_device
+from overparam_lib.errors import ParameterError
+
+PROFILES = ("ci", "full")
+
+Config = TypeVar("Config")
+
+
+def configure(config_cls: type[Config], params: Mapping[str, Any]) -> Config:
+    """Build and validate ``config_cls`` from a notebook's parameters.
+
+    Args:
+        config_cls: a config dataclass with a ``profile`` field and a ``FULL`` dict.
+        params: a mapping holding the fields (e.g. a notebook's ``globals()``);
+            other keys are ignored.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ParameterError: the profile is unknown or a value is not allowed.
+    """
+    names = [f.name for f in dataclasses.fields(config_cls)]
+    given = {k: params[k] for k in names if k in params}
+    profile = given.get("profile", "ci")
+    if profile not in PROFILES:
+        raise ParameterError("profile", profile, f"one of {', '.join(map(repr, PROFILES))}")
+    ci_defaults = config_cls()
+    values = dict(config_cls.FULL) if profile == "full" else {}
+    values.update({k: v for k, v in given.items() if v != getattr(ci_defaults, k)})
+    values["profile"] = profile
+    config = config_cls(**values)
+    config.validate()
+    return config
+
+
+def positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ParameterError(name, value, "a positive integer")
+
+
+def positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ParameterError(name, value, "a number > 0")
+
+
+@dataclass(frozen=True)
+class RidgelessConfig:
+    """Parameters of the ridgeless least-squares notebook (chapter 2, first section)."""
+
+    profile: str = "ci"  # "ci": <= 60 s on 2 CPU cores; "full": publication sizes, for a GPU
+    n_train: int = 100  # n, training samples
+    gamma_min: float = 0.1  # smallest gamma = p/n
+    gamma_max: float = 10.0  # largest gamma = p/n
+    num_gammas: int = 40  # log-spaced gammas (fewer if rounding p = gamma*n repeats)
+    signal: float = 1.0  # r^2 = ||beta||^2
+    noise: tuple[float, ...] = field(default=(0.25, 0.5))  # sigma^2 values, one curve each
+    num_seeds: int = 40  # Monte Carlo draws averaged per point
+    seed: int = 0  # base seed; draw s uses seed + s
+    device: str = "auto"  # "auto", "cpu", "cuda", "mps"; env OVERPARAM_DEVICE overrides auto
+
+    FULL: ClassVar[dict[str, Any]] = {"n_train": 400, "num_gammas": 80, "num_seeds": 100}
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` for the first value that is not allowed."""
+        positive_int("n_train", self.n_train)
+        positive("gamma_min", self.gamma_min)
+        positive("gamma_max", self.gamma_max)
+        if self.gamma_max <= self.gamma_min:
+            raise ParameterError("gamma_max", self.gamma_max, f"a value > gamma_min = {self.gamma_min}")
+        if isinstance(self.num_gammas, bool) or not isinstance(self.num_gammas, int) or self.num_gammas < 2:
+            raise ParameterError("num_gammas", self.num_gammas, "an integer >= 2")
+        positive("signal", self.signal)
+        noise = self.noise
+        if (
+            not isinstance(noise, (list, tuple))
+            or not noise
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 for v in noise)
+        ):
+            raise ParameterError("noise", noise, "a non-empty list of variances sigma^2 >= 0")
+        positive_int("num_seeds", self.num_seeds)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ParameterError("seed", self.seed, "a non-negative integer")
+        if round(self.gamma_min * self.n_train) < 1:
+            raise ParameterError(
+                "gamma_min", self.gamma_min, f"a value with p = round(gamma_min * n_train) >= 1 (n_train = {self.n_train})"
+            )
+        if len(self.widths) < 2:
+            raise ParameterError("num_gammas", self.num_gammas, "enough gammas for two distinct widths p")
+        resolve_device(self.device)
+
+    @property
+    def widths(self) -> np.ndarray:
+        """Feature counts ``p = round(gamma * n)``, distinct, skipping ``|p - n| <= 1``
+        where the finite-n mean risk is infinite."""
+        p = np.unique(np.round(np.geomspace(self.gamma_min, self.gamma_max, self.num_gammas) * self.n_train))
+        return p[np.abs(p - self.n_train) > 1].astype(int)
