@@ -1,0 +1,80 @@
+"""The notebooks as papermill runs them, and the book as Jupyter Book builds it."""
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from overparam_lib.book import book_notebooks, build_html, execute, strip_volatile_metadata
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_notebook_has_a_parameters_cell_with_a_profile():
+    notebooks = book_notebooks(ROOT)
+    assert notebooks, "no notebooks found"
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged 'parameters'"
+        first_code = next(c for c in nb.cells if c.cell_type == "code" and "import" not in c.source.split("\n")[0])
+        assert first_code is tagged[0], f"{path.name}: the parameters cell must be the first code cell after the imports"
+        assert re.search(r'^profile = "ci"', tagged[0].source, re.M), f"{path.name}: default profile is not 'ci'"
+
+
+@pytest.mark.parametrize(
+    "parameters, message",
+    [
+        ({"n_train": -5}, "n_train = -5 is not allowed: expected a positive integer"),
+        ({"profile": "huge"}, "profile = 'huge' is not allowed: expected one of 'ci', 'full'"),
+    ],
+)
+def test_bad_parameter_stops_notebook_at_validation(tmp_path, parameters, message):
+    notebook = ROOT / "notebooks" / "ridgeless_least_squares.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        papermill.execute_notebook(str(notebook), str(tmp_path / "out.ipynb"), parameters=parameters,
+                                   kernel_name="python3", progress_bar=False, cwd=str(notebook.parent))
+    assert err.value.ename == "ParameterError" and message in err.value.evalue
+    executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    failed_at = next(i for i, c in enumerate(executed.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
+    assert "configure(" in executed.cells[failed_at].source  # stopped at the validation cell, before any computing
+
+
+def test_failing_notebook_leaves_committed_copy_untouched(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise ValueError('boom')")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    result = execute(path)
+    assert result.error == "ValueError: boom"
+    assert path.read_bytes() == before
+
+
+def test_strip_volatile_metadata_drops_timestamps_only():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    nb.metadata["papermill"] = {"duration": 1.0}
+    nb.cells[0].metadata.update({"papermill": {"start_time": "x"}, "execution": {"iopub.status.idle": "y"}, "tags": ["a"]})
+    strip_volatile_metadata(nb)
+    assert "papermill" not in nb.metadata and nb.cells[0].metadata == {"tags": ["a"]}
+
+
+def test_book_builds_strictly_with_glued_numbers_figure_and_bibliography(tmp_path):
+    # build a copy so the test never touches the working tree's _build/
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns("_build", ".venv", ".git", "*.egg-info", "__pycache__"))
+    assert build_html(src, strict=True, output=tmp_path) == 0, "jupyter-book build -W -n --keep-going failed"
+    html = tmp_path / "_build" / "html"
+    chapter = (html / "book" / "double_descent.html").read_text()
+    assert "pasted-text" in chapter and "<img" in chapter  # glued numbers and the glued figure
+    assert "ridgeless_least_squares.ipynb::" not in chapter
+    assert "Hastie" in chapter
+    intro = (html / "book" / "intro.html").read_text()
+    assert "pasted-text" in intro
+    bibliography = (html / "book" / "bibliography.html").read_text()
+    for author in ("Allen-Zhu", "Frankle", "Hastie", "Nakkiran", "Zhang"):
+        assert author in bibliography
+    assert (html / "notebooks" / "ridgeless_least_squares.html").is_file()
