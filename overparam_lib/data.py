@@ -12,19 +12,7 @@ import numpy as np
 import torch
 
 from overparam_lib.device import generator
-from overparam_lib.errors import ParameterError
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ParameterError(name, value, "a positive integer")
-    return int(value)
-
-
-def _non_negative(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value >= 0:
-        raise ParameterError(name, value, "a number >= 0")
-    return float(value)
+from overparam_lib.errors import ParameterError, check_int, check_real
 
 
 @dataclass(frozen=True)
@@ -63,8 +51,8 @@ def gaussian_linear(
     Returns:
         A :class:`LinearData` with ``X`` (n, p), ``y`` (n,), ``beta`` (p,).
     """
-    n_train, p = _positive_int("n_train", n_train), _positive_int("p", p)
-    signal, noise = _non_negative("signal", signal), _non_negative("noise", noise)
+    n_train, p = check_int("n_train", n_train), check_int("p", p)
+    signal, noise = check_real("signal", signal), check_real("noise", noise)
     g = generator(seed)
     X = torch.randn(n_train, p, generator=g, dtype=dtype)  # (n, p)
     direction = torch.randn(p, generator=g, dtype=dtype)
@@ -92,7 +80,7 @@ def mnist1d(num_samples: int = 5000, train_split: float = 0.8, seed: int = 42) -
     """
     from mnist1d.data import get_dataset_args, make_dataset
 
-    num_samples = _positive_int("num_samples", num_samples)
+    num_samples = check_int("num_samples", num_samples)
     if num_samples % 10:
         raise ParameterError("num_samples", num_samples, "a positive multiple of 10 (10 classes)")
     if not 0 < train_split < 1:
@@ -130,8 +118,7 @@ def corrupt_labels(y: torch.Tensor, fraction: float, num_classes: int, seed: int
     """
     if not 0 <= fraction <= 1:
         raise ParameterError("fraction", fraction, "a fraction in [0, 1]")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ParameterError("num_classes", num_classes, "an integer >= 2")
+    check_int("num_classes", num_classes, minimum=2)
     if y.numel() and (y.min() < 0 or y.max() >= num_classes):
         raise ParameterError("y", f"labels in [{int(y.min())}, {int(y.max())}]", f"labels in [0, {num_classes})")
     g = generator(seed)

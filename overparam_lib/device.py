@@ -8,7 +8,7 @@ import random
 import numpy as np
 import torch
 
-from overparam_lib.errors import ParameterError
+from overparam_lib.errors import ParameterError, check_int
 
 #: Environment variable that overrides the automatic device choice (``auto``).
 DEVICE_ENV_VAR = "OVERPARAM_DEVICE"
@@ -60,8 +60,7 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 
 def set_seed(seed: int) -> None:
     """Seed Python's ``random``, NumPy's global generator and torch (all devices)."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ParameterError("seed", seed, "a non-negative integer")
+    check_int("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device

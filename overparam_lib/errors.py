@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 
 class ParameterError(ValueError):
     """A parameter has a value that is not allowed.
@@ -15,3 +17,25 @@ class ParameterError(ValueError):
     def __init__(self, name: str, value: Any, allowed: str):
         self.name, self.value, self.allowed = name, value, allowed
         super().__init__(f"{name} = {value!r} is not allowed: expected {allowed}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def check_int(name: str, value: Any, minimum: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer >= ``minimum``, else raise ParameterError."""
+    if not _is_int(value) or value < minimum:
+        raise ParameterError(name, value, "a positive integer" if minimum == 1 else f"an integer >= {minimum}")
+    return int(value)
+
+
+def check_real(name: str, value: Any, minimum: float = 0.0, strict: bool = False) -> float:
+    """Return ``value`` as a float if it is a number >= ``minimum`` (> if ``strict``), else raise."""
+    if not _is_real(value) or not (value > minimum if strict else value >= minimum):
+        raise ParameterError(name, value, f"a number {'>' if strict else '>='} {minimum:g}")
+    return float(value)

@@ -8,7 +8,7 @@ import torch
 from tqdm import tqdm
 
 from overparam_lib.device import generator, resolve_device
-from overparam_lib.errors import ParameterError
+from overparam_lib.errors import ParameterError, check_int
 
 
 class SVDLeastSquares:
@@ -119,8 +119,7 @@ def simulate_excess_risk(
     widths, noise = [int(p) for p in widths], [float(v) for v in noise]
     if not noise or min(noise) < 0:
         raise ParameterError("noise", noise, "a non-empty list of variances >= 0")
-    if isinstance(num_seeds, bool) or not isinstance(num_seeds, int) or num_seeds < 1:
-        raise ParameterError("num_seeds", num_seeds, "a positive integer")
+    n_train, num_seeds = check_int("n_train", n_train), check_int("num_seeds", num_seeds)
     p_max = max(widths, default=0)
     sigma = torch.tensor(noise, dtype=torch.float64).sqrt().to(device)  # (L,)
     ridge = torch.as_tensor(ridge, dtype=torch.float64).to(device)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from overparam_lib.device import resolve_device
-from overparam_lib.errors import ParameterError
+from overparam_lib.errors import ParameterError, check_int, check_real
 
 PROFILES = ("ci", "full")
 
@@ -51,16 +51,6 @@ def configure(config_cls: type[Config], params: Mapping[str, Any]) -> Config:
     return config
 
 
-def positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ParameterError(name, value, "a positive integer")
-
-
-def positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ParameterError(name, value, "a number > 0")
-
-
 @dataclass(frozen=True)
 class RidgelessConfig:
     """Parameters of the ridgeless least-squares notebook (chapter 2, first section)."""
@@ -80,24 +70,22 @@ class RidgelessConfig:
 
     def validate(self) -> None:
         """Raise :class:`ParameterError` for the first value that is not allowed."""
-        positive_int("n_train", self.n_train)
-        positive("gamma_min", self.gamma_min)
-        positive("gamma_max", self.gamma_max)
+        check_int("n_train", self.n_train)
+        check_real("gamma_min", self.gamma_min, strict=True)
+        check_real("gamma_max", self.gamma_max, strict=True)
         if self.gamma_max <= self.gamma_min:
             raise ParameterError("gamma_max", self.gamma_max, f"a value > gamma_min = {self.gamma_min}")
-        if isinstance(self.num_gammas, bool) or not isinstance(self.num_gammas, int) or self.num_gammas < 2:
-            raise ParameterError("num_gammas", self.num_gammas, "an integer >= 2")
-        positive("signal", self.signal)
+        check_int("num_gammas", self.num_gammas, minimum=2)
+        check_real("signal", self.signal, strict=True)
         noise = self.noise
         if (
             not isinstance(noise, (list, tuple))
             or not noise
             or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 for v in noise)
-        ):
+        ):  # checked as a whole so the message shows the list
             raise ParameterError("noise", noise, "a non-empty list of variances sigma^2 >= 0")
-        positive_int("num_seeds", self.num_seeds)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ParameterError("seed", self.seed, "a non-negative integer")
+        check_int("num_seeds", self.num_seeds)
+        check_int("seed", self.seed, minimum=0)
         if round(self.gamma_min * self.n_train) < 1:
             raise ParameterError(
                 "gamma_min", self.gamma_min, f"a value with p = round(gamma_min * n_train) >= 1 (n_train = {self.n_train})"
