@@ -110,3 +110,19 @@ def build_html(root: Path, strict: bool = True, output: Path | None = None) -> i
     if status == 0 and not (html / "index.html").is_file():
         raise RuntimeError(f"jupyter-book reported success but wrote no {html / 'index.html'}")
     return status
+
+
+def save_book_figure(fig, path: str | Path, config) -> bool:
+    """Save ``fig`` as a file a chapter page shows, but only from the default run.
+
+    Chapter pages embed such files, and the committed notebook outputs come from the
+    run with every parameter at its default; a run with another profile or other
+    values (``papermill -p ...``) must not replace the book's figure, so it writes
+    nothing. Returns whether the file was written.
+    """
+    if config != type(config)():
+        return False
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150)
+    return True

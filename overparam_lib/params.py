@@ -62,7 +62,7 @@ class RidgelessConfig:
     num_gammas: int = 40  # log-spaced gammas (fewer if rounding p = gamma*n repeats)
     signal: float = 1.0  # r^2 = ||beta||^2
     noise: tuple[float, ...] = field(default=(0.25, 0.5))  # sigma^2 values, one curve each
-    num_seeds: int = 40  # Monte Carlo draws averaged per point
+    num_seeds: int = 60  # Monte Carlo draws averaged per point
     seed: int = 0  # base seed; draw s uses seed + s
     device: str = "auto"  # "auto", "cpu", "cuda", "mps"; env OVERPARAM_DEVICE overrides auto
 

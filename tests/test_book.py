@@ -8,7 +8,8 @@ import nbformat
 import papermill
 import pytest
 
-from overparam_lib.book import book_notebooks, build_html, execute, strip_volatile_metadata
+from overparam_lib.book import book_notebooks, build_html, execute, save_book_figure, strip_volatile_metadata
+from overparam_lib.params import RidgelessConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,3 +89,34 @@ def test_environment_yml_has_the_same_pins_as_requirements():
     environment = pins((ROOT / "environment.yml").read_text().splitlines())
     assert requirements and requirements == environment
     assert "torch==2.13.0" in requirements
+
+
+def test_only_the_default_run_writes_the_chapter_figure(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    assert not save_book_figure(fig, tmp_path / "full.png", RidgelessConfig(profile="full", n_train=400))
+    assert not save_book_figure(fig, tmp_path / "changed.png", RidgelessConfig(num_seeds=5))
+    assert not list(tmp_path.iterdir())
+    assert save_book_figure(fig, tmp_path / "figures" / "default.png", RidgelessConfig())
+    assert (tmp_path / "figures" / "default.png").read_bytes().startswith(b"\x89PNG")
+    plt.close(fig)
+
+
+def test_parameters_cell_defaults_equal_the_config_defaults():
+    # configure() treats any value that differs from the dataclass default as the
+    # experimenter's choice, so the two sets of defaults must agree exactly.
+    from dataclasses import asdict
+
+    configs = {"ridgeless_least_squares.ipynb": RidgelessConfig}
+    for path in book_notebooks(ROOT):
+        nb = nbformat.read(path, as_version=4)
+        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        namespace: dict = {}
+        exec(cell.source, namespace)
+        defaults = asdict(configs[path.name]())
+        assert {k: namespace[k] for k in defaults} == defaults, path.name
+        assert set(namespace) - {"__builtins__"} == set(defaults), f"{path.name}: parameters not in the config"
