@@ -136,11 +136,12 @@ def simulate_excess_risk(
     if not noise or min(noise) < 0:
         raise ParameterError("noise", noise, "a non-empty list of variances >= 0")
     n_train, num_seeds = check_int("n_train", n_train), check_int("num_seeds", num_seeds)
-    p_max = max(widths, default=0)
-    nested_columns(torch.empty(1, max(p_max, 1)), widths)  # validates widths before any work
+    if not widths or min(widths) < 1:
+        raise ParameterError("widths", widths, "a non-empty list of positive integers")
+    p_max = max(widths)
     sigma = torch.tensor(noise, dtype=torch.float64).sqrt().to(device)  # (L,)
     ridge = torch.as_tensor(ridge, dtype=torch.float64).to(device)
-    ridge = ridge.expand(*ridge.shape[:-2], len(noise), len(widths)) if ridge.ndim >= 2 else ridge.expand(len(noise), len(widths))
+    ridge = torch.broadcast_to(ridge, (*ridge.shape[:-2], len(noise), len(widths)))  # (..., L, W)
     keep = torch.arange(p_max, device=device) < torch.tensor(widths, device=device)[:, None]  # (W, p_max)
     risks = []
     for s in tqdm(range(num_seeds), desc="seeds", disable=not progress):
