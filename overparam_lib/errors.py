@@ -39,3 +39,15 @@ def check_real(name: str, value: Any, minimum: float = 0.0, strict: bool = False
     if not _is_real(value) or not (value > minimum if strict else value >= minimum):
         raise ParameterError(name, value, f"a number {'>' if strict else '>='} {minimum:g}")
     return float(value)
+
+
+def check_reals(name: str, values: Any, minimum: float = 0.0, maximum: float = float("inf")) -> tuple[float, ...]:
+    """Return ``values`` as a tuple of floats if it is a non-empty list of numbers in [minimum, maximum]."""
+    if (
+        not isinstance(values, (list, tuple))
+        or not values
+        or any(not _is_real(v) or not minimum <= v <= maximum for v in values)
+    ):  # checked as a whole so the message shows the list
+        bounds = f"in [{minimum:g}, {maximum:g}]" if maximum < float("inf") else f">= {minimum:g}"
+        raise ParameterError(name, values, f"a non-empty list of numbers {bounds}")
+    return tuple(float(v) for v in values)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from overparam_lib.device import resolve_device
-from overparam_lib.errors import ParameterError, check_int, check_real
+from overparam_lib.errors import ParameterError, check_int, check_real, check_reals
 
 PROFILES = ("ci", "full")
 
@@ -100,3 +100,74 @@ class RidgelessConfig:
         where the finite-n mean risk is infinite."""
         p = np.unique(np.round(np.geomspace(self.gamma_min, self.gamma_max, self.num_gammas) * self.n_train))
         return p[np.abs(p - self.n_train) > 1].astype(int)
+
+
+MNIST1D_TRAIN = 4000  # examples in the MNIST-1D authors' training split (their test split: 1000)
+
+
+@dataclass(frozen=True)
+class DeepDoubleDescentConfig:
+    """Parameters of the deep double descent notebook: MLPs 40-h-h-10 on MNIST-1D (chapter 2)."""
+
+    profile: str = "ci"  # "ci": <= 60 s on 2 CPU cores; "full": publication sizes, for a GPU
+    n_train: int = 4000  # MNIST-1D training examples used (of the authors' 4000); test set: their 1000
+    min_width: int = 2  # smallest hidden width h
+    max_width: int = 256  # largest hidden width h
+    num_widths: int = 24  # log-spaced widths (fewer if rounding repeats one)
+    noise: tuple[float, ...] = field(default=(0.0, 0.1, 0.2))  # label-noise fractions, one curve each
+    num_seeds: int = 1  # independent inits and label corruptions per (noise, width)
+    steps: int = 3000  # optimizer steps (minibatches)
+    batch_size: int = 128  # minibatch size
+    optimizer: str = "adam"  # "adam" or "sgd"
+    lr: float = 0.003  # learning rate
+    num_records: int = 30  # log-spaced steps at which train and test error are recorded
+    seed: int = 0  # replicate s uses init and label-noise seed `seed + s`; minibatch order uses `seed`
+    device: str = "auto"  # "auto", "cpu", "cuda", "mps"; env OVERPARAM_DEVICE overrides auto
+
+    FULL: ClassVar[dict[str, Any]] = {"max_width": 512, "num_widths": 40, "num_seeds": 3, "steps": 15000}
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` for the first value that is not allowed."""
+        check_int("n_train", self.n_train)
+        if self.n_train > MNIST1D_TRAIN:
+            raise ParameterError("n_train", self.n_train, f"at most {MNIST1D_TRAIN} (MNIST-1D's training split)")
+        check_int("min_width", self.min_width)
+        check_int("max_width", self.max_width)
+        if self.max_width <= self.min_width:
+            raise ParameterError("max_width", self.max_width, f"a width > min_width = {self.min_width}")
+        check_int("num_widths", self.num_widths, minimum=2)
+        check_reals("noise", self.noise, 0.0, 1.0)
+        check_int("num_seeds", self.num_seeds)
+        check_int("steps", self.steps)
+        check_int("batch_size", self.batch_size)
+        if self.optimizer not in ("adam", "sgd"):
+            raise ParameterError("optimizer", self.optimizer, "one of 'adam', 'sgd'")
+        check_real("lr", self.lr, strict=True)
+        check_int("num_records", self.num_records, minimum=2)
+        check_int("seed", self.seed, minimum=0)
+        resolve_device(self.device)
+
+    @property
+    def num_samples(self) -> int:
+        """Examples to generate: the authors' 4000/1000 split, of which n_train are used."""
+        return MNIST1D_TRAIN + 1000
+
+    @property
+    def widths(self) -> list[int]:
+        """The distinct hidden widths, log-spaced from min_width to max_width."""
+        return sorted({int(h) for h in np.round(np.geomspace(self.min_width, self.max_width, self.num_widths))})
+
+    @property
+    def record_steps(self) -> list[int]:
+        """Log-spaced steps (from 1 to ``steps``) at which metrics are recorded."""
+        return sorted({int(s) for s in np.round(np.geomspace(1, self.steps, self.num_records))})
+
+    @property
+    def model_widths(self) -> list[int]:
+        """Width of each model of the sweep, ordered noise level, then seed, then width."""
+        return [h for _ in self.noise for _ in range(self.num_seeds) for h in self.widths]
+
+    @property
+    def model_seeds(self) -> list[int]:
+        """Init seed of each model (same order): replicate s uses ``seed + s`` at every width and noise level."""
+        return [self.seed + s for _ in self.noise for s in range(self.num_seeds) for _ in self.widths]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from overparam_lib.errors import ParameterError, check_real
+
 
 def ridgeless_risk(gamma: ArrayLike, signal: float = 1.0, noise: float = 1.0) -> np.ndarray:
     """Asymptotic risk of min-norm least squares as ``n, p -> inf`` with ``p/n -> gamma``.
@@ -95,3 +97,105 @@ def best_overparameterized_gamma(signal: float = 1.0, noise: float = 1.0) -> flo
     """
     ratio = np.sqrt(noise / signal)
     return float(1 / (1 - ratio)) if ratio < 1 else float("inf")
+
+
+#: Gaussian moments of the activation {cite}`MeiGeneralization2019`: ``mu_0 = E sigma(G)``,
+#: ``mu_1 = E G sigma(G)``, ``mu_*^2 = E sigma(G)^2 - mu_0^2 - mu_1^2`` for ``G ~ N(0, 1)``.
+ACTIVATION_MOMENTS = {"relu": (1 / np.sqrt(2 * np.pi), 0.5, 0.25 - 1 / (2 * np.pi))}  # (mu_0, mu_1, mu_*^2)
+
+
+def _check_ratio(name: str, value: ArrayLike) -> np.ndarray:
+    value = np.asarray(value, dtype=np.float64)
+    if value.size == 0 or not (np.isfinite(value) & (value > 0)).all():
+        raise ParameterError(name, value.tolist(), "finite numbers > 0")
+    return value
+
+
+def random_features_ridgeless_bias_variance(
+    psi1: ArrayLike, psi2: ArrayLike, activation: str = "relu"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bias ``B`` and variance ``V`` factors of min-norm random-features regression.
+
+    With ``zeta^2 = mu_1^2 / mu_*^2``, ``psi = min(psi1, psi2)`` and
+    ``chi = -[(psi zeta^2 - zeta^2 - 1) + sqrt((psi zeta^2 - zeta^2 - 1)^2 + 4 psi zeta^2)] / (2 zeta^2)``,
+    ``B = E1 / E0`` and ``V = E2 / E0`` with the polynomials
+
+    - ``E0 = -chi^5 zeta^6 + 3 chi^4 zeta^4 + (psi1 psi2 - psi2 - psi1 + 1) chi^3 zeta^6 - 2 chi^3 zeta^4
+      - 3 chi^3 zeta^2 + (psi1 + psi2 - 3 psi1 psi2 + 1) chi^2 zeta^4 + 2 chi^2 zeta^2 + chi^2
+      + 3 psi1 psi2 chi zeta^2 - psi1 psi2``,
+    - ``E1 = psi2 chi^3 zeta^4 - psi2 chi^2 zeta^2 + psi1 psi2 chi zeta^2 - psi1 psi2``,
+    - ``E2 = chi^5 zeta^6 - 3 chi^4 zeta^4 + (psi1 - 1) chi^3 zeta^6 + 2 chi^3 zeta^4 + 3 chi^3 zeta^2
+      - (psi1 + 1) chi^2 zeta^4 - 2 chi^2 zeta^2 - chi^2``
+
+    ({cite}`MeiGeneralization2019`, Theorem 3, the ridgeless limit ``lambda -> 0+``).
+    ``B = V = inf`` at the interpolation threshold ``psi1 = psi2``.
+
+    Args:
+        psi1: N/d, features per input dimension (NumPy-broadcastable, > 0).
+        psi2: n/d, samples per input dimension (> 0).
+        activation: ``"relu"`` (the only one with tabulated moments, :data:`ACTIVATION_MOMENTS`).
+
+    Returns:
+        ``(B, V)`` broadcast over ``psi1`` and ``psi2``.
+    """
+    # E0, E1, E2 as written in ybaek/rfasymp, formula1.m (MATLAB code for Theorem 3, chi from
+    # the fixed point nu1*nu2 at small lambda); chi in closed form is the lambda = 0 root, and
+    # the psi1 -> inf and psi2 -> inf limits agree with Theorems 4 and 5 (see tests).
+    if activation not in ACTIVATION_MOMENTS:
+        raise ParameterError("activation", activation, f"one of {', '.join(ACTIVATION_MOMENTS)}")
+    p1, p2 = np.broadcast_arrays(_check_ratio("psi1", psi1), _check_ratio("psi2", psi2))
+    _, mu1, mu_star2 = ACTIVATION_MOMENTS[activation]
+    z2 = mu1**2 / mu_star2  # zeta^2
+    b = np.minimum(p1, p2) * z2 - z2 - 1
+    chi = -(b + np.sqrt(b**2 + 4 * np.minimum(p1, p2) * z2)) / (2 * z2)
+    e0 = (-chi**5 * z2**3 + 3 * chi**4 * z2**2 + (p1 * p2 - p2 - p1 + 1) * chi**3 * z2**3
+          - 2 * chi**3 * z2**2 - 3 * chi**3 * z2 + (p1 + p2 - 3 * p1 * p2 + 1) * chi**2 * z2**2
+          + 2 * chi**2 * z2 + chi**2 + 3 * p1 * p2 * chi * z2 - p1 * p2)
+    e1 = p2 * chi**3 * z2**2 - p2 * chi**2 * z2 + p1 * p2 * chi * z2 - p1 * p2
+    e2 = (chi**5 * z2**3 - 3 * chi**4 * z2**2 + (p1 - 1) * chi**3 * z2**3 + 2 * chi**3 * z2**2
+          + 3 * chi**3 * z2 - (p1 + 1) * chi**2 * z2**2 - 2 * chi**2 * z2 - chi**2)
+    at_threshold = p1 == p2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(at_threshold, np.inf, e1 / e0), np.where(at_threshold, np.inf, e2 / e0)
+
+
+def random_features_ridgeless_risk(
+    psi1: ArrayLike,
+    psi2: ArrayLike,
+    signal: float = 1.0,
+    noise: float = 0.0,
+    nonlinear_signal: float = 0.0,
+    activation: str = "relu",
+) -> np.ndarray:
+    """Asymptotic test risk of min-norm (ridgeless) random-features regression.
+
+    Features ``sigma(<theta_a, x> / sqrt(d))``, ``a <= N``, with ``x`` and ``theta_a`` uniform on
+    the sphere of radius ``sqrt(d)``; target ``f(x) = <beta, x> + f_NL(x)`` observed with noise.
+    As ``N/d -> psi1``, ``n/d -> psi2`` and then ``lambda -> 0+``, the risk
+    ``E_x[(f(x) - f_hat(x))^2]`` tends to
+
+    ``R = F1^2 B(zeta, psi1, psi2) + (tau^2 + F*^2) V(zeta, psi1, psi2) + F*^2``
+
+    ({cite}`MeiGeneralization2019`, Theorem 3; ``B``, ``V`` from
+    :func:`random_features_ridgeless_bias_variance`). The risk is against the noiseless
+    target; add ``noise`` for the error on noisy test labels.
+
+    Args:
+        psi1: N/d (NumPy-broadcastable, > 0).
+        psi2: n/d (> 0).
+        signal: F1^2 = ||beta||^2 >= 0, the linear part of the target.
+        noise: tau^2 = Var(eps) >= 0, the label noise.
+        nonlinear_signal: F*^2 >= 0, the variance of the nonlinear part f_NL, which random
+            features with ``n, N ~ d`` cannot learn: it acts as noise and adds ``F*^2``.
+        activation: ``"relu"``.
+
+    Returns:
+        ``R`` broadcast over ``psi1`` and ``psi2``; ``inf`` at ``psi1 = psi2``.
+    """
+    signal, noise = check_real("signal", signal), check_real("noise", noise)
+    nonlinear_signal = check_real("nonlinear_signal", nonlinear_signal)
+    bias, variance = random_features_ridgeless_bias_variance(psi1, psi2, activation)
+    with np.errstate(invalid="ignore"):  # 0 * inf at psi1 = psi2: a term whose weight is 0 is absent
+        bias, variance = signal * bias, (noise + nonlinear_signal) * variance
+    bias, variance = np.nan_to_num(bias, nan=0.0, posinf=np.inf), np.nan_to_num(variance, nan=0.0, posinf=np.inf)
+    return bias + variance + nonlinear_signal

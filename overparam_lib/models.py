@@ -1,0 +1,207 @@
+"""Many ReLU MLPs of different widths and seeds, evaluated as one batched computation.
+
+A sweep (widths x seeds x noise levels) is hundreds of small networks. Looping over
+them in Python spends most of the time on interpreter and kernel-launch overhead
+and on matrix products too small to use the machine. :class:`MLPBatch` instead
+sorts the models by width and stacks models of similar width into *buckets*: each
+bucket's layers are single tensors ``(G, fan_in, fan_out)`` zero-padded to the
+bucket's largest width, and a step runs one batched matmul per layer per bucket.
+
+Zero padding is exact, not approximate: a padded hidden unit has zero incoming
+weights and bias, so its pre-activation is 0, ReLU'(0) = 0 in PyTorch and its
+outgoing weights are 0; every gradient that touches it is therefore 0 and it stays
+0 under SGD, momentum, Adam and weight decay. Each model computes exactly what the
+same network built alone would (up to floating-point summation order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from overparam_lib.device import generator, resolve_device
+from overparam_lib.errors import ParameterError, check_int, check_real
+
+
+def width_buckets(widths: Sequence[int], max_padding: float = 1.25) -> list[list[int]]:
+    """Model indices grouped by width so that, within a group, max width <= ``max_padding`` x min width.
+
+    Sorted by width; consecutive models join the current group while they fit. The
+    zero-padding work of a group is then at most ``max_padding**2`` of its useful work
+    in the hidden-to-hidden layers.
+    """
+    groups: list[list[int]] = []
+    for i in sorted(range(len(widths)), key=lambda i: (widths[i], i)):
+        if groups and widths[i] <= max_padding * widths[groups[-1][0]]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+class MLPBatch(nn.Module):
+    """M ReLU MLPs ``in_features -> width_m -> ... -> width_m -> num_classes`` trained as one.
+
+    Args:
+        in_features: input dimension d.
+        widths: hidden width of each of the M models.
+        num_classes: outputs C.
+        depth: hidden layers per model (2 gives the MNIST-1D authors' ``d-h-h-C`` MLP).
+        seeds: one init seed per model, or one int for all (model m then uses ``seeds + m``).
+        max_padding: bucket rule of :func:`width_buckets`; 1 buckets equal widths only.
+        device: where the parameters live (see :func:`resolve_device`).
+        dtype: parameter dtype.
+
+    Each model's layers are initialised as ``torch.nn.Linear`` does: weights and biases
+    uniform in ``+-1/sqrt(fan_in)``, drawn from a CPU generator seeded with the model's seed,
+    so a model's initial weights depend only on its width and seed.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        widths: Sequence[int],
+        num_classes: int,
+        depth: int = 2,
+        seeds: int | Sequence[int] = 0,
+        max_padding: float = 1.25,
+        device: str | torch.device = "auto",
+        dtype: torch.dtype = torch.float32,
+    ):
+        super().__init__()
+        widths = list(widths)
+        if not widths or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in widths):
+            raise ParameterError("widths", widths, "a non-empty list of positive integers")
+        seeds = [seeds + m for m in range(len(widths))] if isinstance(seeds, int) else list(seeds)
+        if len(seeds) != len(widths):
+            raise ParameterError("seeds", seeds, f"one int, or one seed per model ({len(widths)})")
+        self.in_features = check_int("in_features", in_features)
+        self.num_classes = check_int("num_classes", num_classes)
+        self.depth = check_int("depth", depth)
+        check_real("max_padding", max_padding, minimum=1.0)
+        self.widths, self.seeds = widths, seeds
+        self.buckets = width_buckets(widths, max_padding)
+        self.order = [m for bucket in self.buckets for m in bucket]  # models in bucket order
+        self.position = {m: (b, g) for b, bucket in enumerate(self.buckets) for g, m in enumerate(bucket)}
+        device = resolve_device(device)
+        tensors = [t.to(dtype) for bucket in self.buckets for layer in self._init_bucket(bucket) for t in layer]
+        # One flat parameter holds every weight and bias, so an optimizer step, weight decay,
+        # masking and freezing are each one vector operation, not one per bucket and layer.
+        # The bucket tensors below are leaves sharing its memory; their gradients are views
+        # of its gradient, into which autograd accumulates in place.
+        self.flat = nn.Parameter(torch.cat([t.flatten() for t in tensors]).to(device))
+        self.flat.grad = torch.zeros_like(self.flat)
+        self.owner = torch.empty(self.flat.numel(), dtype=torch.long, device=device)  # entry -> model (bucket order)
+        views, offset, row = [], 0, 0
+        for b, bucket in enumerate(self.buckets):
+            for t in tensors[b * 2 * (depth + 1) : (b + 1) * 2 * (depth + 1)]:
+                end = offset + t.numel()
+                view = self.flat.detach()[offset:end].view(t.shape).requires_grad_()
+                view.grad = self.flat.grad[offset:end].view(t.shape)
+                self.owner[offset:end] = torch.arange(row, row + len(bucket), device=device).repeat_interleave(t[0].numel())
+                views.append(view)
+                offset = end
+            row += len(bucket)
+        self.weights = views[0::2]  # bucket b, layer l -> index b * (depth + 1) + l; (G, fan_in, fan_out)
+        self.biases = views[1::2]  # same indexing; (G, 1, fan_out)
+        self.mask: torch.Tensor | None = None  # like self.flat: 1 where a weight may be nonzero
+
+    def _layer_sizes(self, width: int) -> list[int]:
+        return [self.in_features] + [width] * self.depth + [self.num_classes]
+
+    def _init_bucket(self, bucket: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        sizes = self._layer_sizes(max(self.widths[m] for m in bucket))
+        layers = [(torch.zeros(len(bucket), i, o, dtype=torch.float64), torch.zeros(len(bucket), 1, o, dtype=torch.float64))
+                  for i, o in zip(sizes[:-1], sizes[1:])]  # (G, fan_in, fan_out), (G, 1, fan_out)
+        for g, m in enumerate(bucket):
+            rng = generator(self.seeds[m])
+            model_sizes = self._layer_sizes(self.widths[m])
+            for (W, b), fan_in, fan_out in zip(layers, model_sizes[:-1], model_sizes[1:]):
+                bound = fan_in**-0.5
+                W[g, :fan_in, :fan_out] = torch.empty(fan_out, fan_in, dtype=torch.float64).uniform_(-bound, bound, generator=rng).T
+                b[g, 0, :fan_out] = torch.empty(fan_out, dtype=torch.float64).uniform_(-bound, bound, generator=rng)
+        return layers
+
+    @property
+    def num_models(self) -> int:
+        return len(self.widths)
+
+    def num_parameters(self) -> list[int]:
+        """Parameters of each model (not counting padding)."""
+        sizes = [self._layer_sizes(h) for h in self.widths]
+        return [sum((i + 1) * o for i, o in zip(s[:-1], s[1:])) for s in sizes]
+
+    def bucket_forward(self, b: int, x: torch.Tensor) -> torch.Tensor:
+        """Logits of bucket ``b``'s models for inputs ``x`` (B, d) -> (G, B, C)."""
+        layers = range(b * (self.depth + 1), (b + 1) * (self.depth + 1))
+        h = x.expand(len(self.buckets[b]), *x.shape)  # (G, B, d): one input batch for every model
+        for l in layers:
+            h = torch.baddbmm(self.biases[l], h, self.weights[l])  # (G, B, fan_out)
+            if l != layers[-1]:
+                h = torch.relu(h)
+        return h
+
+    def forward(self, x: torch.Tensor, buckets: Sequence[int] | None = None) -> torch.Tensor:
+        """Logits of every model (in bucket order, see ``self.order``): (B, d) -> (M, B, C).
+
+        ``buckets`` restricts the computation to those buckets (their models only).
+        """
+        buckets = range(len(self.buckets)) if buckets is None else buckets
+        return torch.cat([self.bucket_forward(b, x) for b in buckets])
+
+    def set_mask(self, model: int, layer: int, mask: torch.Tensor) -> None:
+        """Hold the weights of ``model``'s ``layer`` at zero where ``mask`` (fan_out, fan_in) is 0.
+
+        The mask is applied now and after every optimizer step (see :func:`train`); a
+        mask of ones removes the constraint. For pruning (chapter 4).
+        """
+        b, g = self.position[model]
+        index = b * (self.depth + 1) + layer
+        fan_in, fan_out = self._layer_sizes(self.widths[model])[layer : layer + 2]
+        if tuple(mask.shape) != (fan_out, fan_in):
+            raise ParameterError("mask.shape", tuple(mask.shape), f"(fan_out, fan_in) = {(fan_out, fan_in)}")
+        if self.mask is None:
+            self.mask = torch.ones_like(self.flat.detach())
+        W = self.weights[index]
+        offset = W.data_ptr() - self.flat.data_ptr()  # in bytes
+        full = self.mask[offset // W.element_size() :][: W.numel()].view(W.shape)  # (G, fan_in, fan_out)
+        full[g, :fan_in, :fan_out] = mask.T.to(full)
+        self.apply_masks()
+
+    @torch.no_grad()
+    def apply_masks(self) -> None:
+        """Zero every masked weight (called after each optimizer step)."""
+        if self.mask is not None:
+            self.flat.mul_(self.mask)
+
+    def zero_grad_(self) -> None:
+        """Zero the flat gradient in place (it must stay the buffer the bucket gradients view)."""
+        self.flat.grad.zero_()
+
+    def layers_of(self, model: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """``(weight (fan_out, fan_in), bias (fan_out,))`` views of one model's layers, unpadded."""
+        b, g = self.position[model]
+        sizes = self._layer_sizes(self.widths[model])
+        out = []
+        for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            index = b * (self.depth + 1) + l
+            out.append((self.weights[index][g, :fan_in, :fan_out].T, self.biases[index][g, 0, :fan_out]))
+        return out
+
+    def to_sequential(self, model: int) -> nn.Sequential:
+        """A standalone ``nn.Sequential`` of ``nn.Linear`` and ``nn.ReLU`` with ``model``'s current weights."""
+        modules: list[nn.Module] = []
+        for W, b in self.layers_of(model):
+            linear = nn.Linear(W.shape[1], W.shape[0], device=W.device, dtype=W.dtype)
+            with torch.no_grad():
+                linear.weight.copy_(W)
+                linear.bias.copy_(b)
+            modules += [linear, nn.ReLU()]
+        return nn.Sequential(*modules[:-1])
+
+    def useful_flops_per_example(self) -> int:
+        """Multiply-add FLOPs (2 per MAC) of one forward pass per example, summed over models, no padding."""
+        sizes = [self._layer_sizes(h) for h in self.widths]
+        return sum(2 * i * o for s in sizes for i, o in zip(s[:-1], s[1:]))

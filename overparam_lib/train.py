@@ -1,0 +1,247 @@
+"""Train a whole sweep of classifiers at once, and the plain one-model loop it must agree with.
+
+:func:`train` trains every model of an :class:`~overparam_lib.models.MLPBatch` on the
+same sequence of minibatches (each model with its own labels, init and weight decay)
+with one forward and one backward pass per step for all of them. :func:`train_sequential`
+trains one ``nn.Sequential`` with ``torch.optim`` the plain way; it is the reference the
+tests compare against and the baseline the benchmark times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from overparam_lib.errors import ParameterError, check_int, check_real
+from overparam_lib.models import MLPBatch
+from overparam_lib.progress import progress_bar
+
+OPTIMIZERS = ("sgd", "adam")
+_EVAL_CHUNK = 1024  # examples per evaluation pass: bounds memory at (M, chunk, width)
+
+
+def batch_indices(n: int, batch_size: int | None, steps: int, seed: int = 0) -> Iterator[torch.Tensor | None]:
+    """The index of each step's minibatch: epochs of a seeded random permutation of ``range(n)``.
+
+    ``batch_size=None`` (or >= n) is full-batch gradient descent and yields ``None`` (all
+    examples, unshuffled). The last batch of an epoch may be smaller, as with
+    ``DataLoader(shuffle=True, drop_last=False)``.
+    """
+    if batch_size is None or batch_size >= n:
+        for _ in range(steps):
+            yield None
+        return
+    g = torch.Generator().manual_seed(seed)
+    done = 0
+    while done < steps:
+        for idx in torch.randperm(n, generator=g).split(batch_size):
+            if done == steps:
+                return
+            yield idx
+            done += 1
+
+
+def _record_steps(steps: int, record_steps: Sequence[int] | None) -> list[int]:
+    record = sorted({0, steps, *(record_steps or [])})
+    if record[0] < 0 or record[-1] > steps:
+        raise ParameterError("record_steps", list(record_steps or []), f"steps in [0, steps = {steps}]")
+    return record
+
+
+def _make_optimizer(params, optimizer: str, lr: float, momentum: float, weight_decay: float, fused: bool = False):
+    """``torch.optim.SGD`` or ``Adam``; ``fused`` runs the update as one kernel (CPU and CUDA)."""
+    if optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, fused=fused or None)
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
+
+
+def _check_training_args(steps, batch_size, optimizer, lr, momentum) -> None:
+    check_int("steps", steps)
+    if batch_size is not None:
+        check_int("batch_size", batch_size)
+    if optimizer not in OPTIMIZERS:
+        raise ParameterError("optimizer", optimizer, f"one of {', '.join(map(repr, OPTIMIZERS))}")
+    check_real("lr", lr, strict=True)
+    if not 0 <= momentum < 1:
+        raise ParameterError("momentum", momentum, "a number in [0, 1)")
+
+
+@torch.no_grad()
+def _evaluate(forward, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean cross-entropy and error rate of each model: ``forward(x) -> (M, B, C)``, y (M, n) or (n,)."""
+    loss = error = 0.0
+    for start in range(0, X.shape[0], _EVAL_CHUNK):
+        logits = forward(X[start : start + _EVAL_CHUNK])  # (M, B, C)
+        target = y[..., start : start + _EVAL_CHUNK].expand(logits.shape[:2])  # (M, B)
+        loss = loss + F.cross_entropy(logits.transpose(1, 2), target, reduction="none").sum(1)
+        error = error + (logits.argmax(-1) != target).sum(1)
+    return loss / X.shape[0], error / X.shape[0]  # (M,), (M,)
+
+
+def train(
+    model: MLPBatch,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    X_test: torch.Tensor,
+    y_test: torch.Tensor,
+    steps: int,
+    batch_size: int | None = None,
+    optimizer: str = "sgd",
+    lr: float = 0.1,
+    momentum: float = 0.0,
+    weight_decay: float | Sequence[float] = 0.0,
+    record_steps: Sequence[int] | None = None,
+    stop_at_zero_error: bool = False,
+    batch_seed: int = 0,
+    progress: bool | None = None,
+) -> dict[str, np.ndarray]:
+    """Train every model of ``model`` with cross-entropy, all in one batched step.
+
+    Args:
+        model: the M models.
+        X, X_test: (n, d) and (n_test, d) inputs, on the model's device.
+        y: (n,) labels shared by all models, or (M, n): model m trains on ``y[m]``
+            (e.g. its own label noise).
+        y_test: (n_test,) clean test labels.
+        steps: optimizer steps.
+        batch_size: minibatch size; ``None`` for full-batch gradient descent.
+        optimizer: ``"sgd"`` (with ``momentum``) or ``"adam"``, as in ``torch.optim``.
+        lr: learning rate.
+        weight_decay: L2 coefficient added to the gradient as ``torch.optim`` does;
+            one value, or one per model (e.g. a weight-decay sweep).
+        record_steps: steps after which train and test metrics are recorded (0 and
+            ``steps`` always are).
+        stop_at_zero_error: freeze a model once a recorded train error is 0.
+        batch_seed: seed of the minibatch order, the same for every model.
+        progress: show a progress bar (default: unless ``OVERPARAM_PROGRESS=0``).
+
+    Returns:
+        Dict of NumPy arrays: ``step`` (R,); ``train_loss``, ``train_error``,
+        ``test_loss``, ``test_error`` (R, M); ``stop_step`` (M,), the step a model was
+        frozen at (``steps`` if never).
+    """
+    _check_training_args(steps, batch_size, optimizer, lr, momentum)
+    M, n = model.num_models, X.shape[0]
+    decay = torch.as_tensor(weight_decay, dtype=torch.float64).expand(M)
+    if not (decay >= 0).all():
+        raise ParameterError("weight_decay", list(decay.tolist()), "values >= 0")
+    y = y.expand(M, n) if y.ndim == 1 else y
+    if tuple(y.shape) != (M, n):
+        raise ParameterError("y.shape", tuple(y.shape), f"({n},) or (num_models, n) = ({M}, {n})")
+    record = _record_steps(steps, record_steps)
+    order = torch.tensor(model.order, device=X.device)
+    unsort = torch.argsort(order)
+    y_sorted = y[order]  # (M, n) labels in bucket order
+    flat = model.flat
+    shared_decay = float(decay[0]) if (decay == decay[0]).all() else None
+    # one parameter tensor for the whole sweep: the fused update is a single pass over it
+    opt = _make_optimizer([flat], optimizer, lr, momentum, shared_decay or 0.0, fused=flat.device.type in ("cpu", "cuda"))
+    decay_flat = None if shared_decay is not None else decay[order].to(flat)[model.owner]  # per entry of flat
+
+    bucket_rows = np.cumsum([0] + [len(b) for b in model.buckets])  # bucket b holds sorted rows [r_b, r_b+1)
+    active = list(range(len(model.buckets)))  # buckets with a model still training
+    frozen = torch.zeros(M, dtype=torch.bool, device=flat.device)  # in bucket order
+    frozen_flat = snapshot = None  # which entries of flat are frozen, and their values
+    stop_step = np.full(M, steps)
+    history = {k: [] for k in ("train_loss", "train_error", "test_loss", "test_error")}
+
+    def record_metrics(step: int) -> None:
+        nonlocal frozen_flat, snapshot
+        for key, (data, labels) in {"train": (X, y_sorted), "test": (X_test, y_test)}.items():
+            loss, error = _evaluate(model, data, labels)  # (M,) each, bucket order
+            history[f"{key}_loss"].append(loss[unsort].cpu().numpy())
+            history[f"{key}_error"].append(error[unsort].cpu().numpy())
+        if stop_at_zero_error:
+            newly = torch.from_numpy(history["train_error"][-1][model.order] == 0).to(frozen.device) & ~frozen
+            if newly.any():
+                frozen[newly] = True
+                stop_step[np.array(model.order)[newly.cpu().numpy()]] = step
+                frozen_flat = frozen[model.owner]
+                snapshot = flat.detach().clone()  # earlier-frozen entries already hold their frozen values
+                active[:] = [b for b in active if not frozen[bucket_rows[b] : bucket_rows[b + 1]].all()]
+
+    def active_rows() -> torch.Tensor:
+        return torch.cat([torch.arange(bucket_rows[b], bucket_rows[b + 1]) for b in active]).to(X.device)
+
+    record_metrics(0)
+    rows = active_rows()
+    bar = progress_bar(steps, f"training {M} models", progress)
+    step = 0
+    for step, idx in enumerate(batch_indices(n, batch_size, steps, batch_seed), start=1):
+        if not active:
+            break
+        xb, yb = (X, y_sorted[rows]) if idx is None else (X[idx], y_sorted[rows][:, idx.to(X.device)])
+        logits = model(xb, active)  # (M_active, B, C)
+        # sum over models of each model's mean loss; class dim second is ~5x faster on CPU
+        loss = F.cross_entropy(logits.transpose(1, 2), yb, reduction="sum") / xb.shape[0]
+        model.zero_grad_()
+        loss.backward()
+        if decay_flat is not None:
+            flat.grad.addcmul_(flat.detach(), decay_flat)  # per-model L2, as torch.optim's weight_decay adds it
+        opt.step()
+        with torch.no_grad():
+            model.apply_masks()
+            if frozen_flat is not None:
+                flat.copy_(torch.where(frozen_flat, snapshot, flat))
+        bar.update()
+        if step in record:
+            before = list(active)
+            record_metrics(step)
+            if active != before and active:
+                rows = active_rows()
+    bar.close()
+    result = {k: np.stack(v) for k, v in history.items()}
+    missing = len(record) - len(result["train_loss"])  # every model froze early: metrics no longer change
+    result = {k: np.concatenate([v, np.repeat(v[-1:], missing, axis=0)]) for k, v in result.items()}
+    return {"step": np.array(record), **result, "stop_step": stop_step}
+
+
+def train_sequential(
+    net: nn.Sequential,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    X_test: torch.Tensor,
+    y_test: torch.Tensor,
+    steps: int,
+    batch_size: int | None = None,
+    optimizer: str = "sgd",
+    lr: float = 0.1,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    record_steps: Sequence[int] | None = None,
+    stop_at_zero_error: bool = False,
+    batch_seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Train one network the plain way (``torch.optim``, one model per loop); same arguments
+    and returned history (with M = 1) as :func:`train`."""
+    _check_training_args(steps, batch_size, optimizer, lr, momentum)
+    record = _record_steps(steps, record_steps)
+    opt = _make_optimizer(net.parameters(), optimizer, lr, momentum, weight_decay)
+    forward = lambda x: net(x).unsqueeze(0)  # (1, B, C)
+    history = {k: [] for k in ("train_loss", "train_error", "test_loss", "test_error")}
+    stopped = None
+
+    def record_metrics() -> None:
+        for key, (data, labels) in {"train": (X, y), "test": (X_test, y_test)}.items():
+            loss, error = _evaluate(forward, data, labels)
+            history[f"{key}_loss"].append(loss.cpu().numpy())
+            history[f"{key}_error"].append(error.cpu().numpy())
+
+    record_metrics()
+    for step, idx in enumerate(batch_indices(X.shape[0], batch_size, steps, batch_seed), start=1):
+        if stopped is None:
+            xb, yb = (X, y) if idx is None else (X[idx], y[idx])
+            loss = F.cross_entropy(net(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if step in record:
+            record_metrics()
+            if stop_at_zero_error and stopped is None and history["train_error"][-1][0] == 0:
+                stopped = step
+    return {"step": np.array(record), **{k: np.stack(v) for k, v in history.items()},
+            "stop_step": np.array([stopped if stopped is not None else steps])}
