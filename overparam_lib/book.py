@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 import nbformat
 import papermill
 from tqdm import tqdm
+
+from overparam_lib.progress import PROGRESS_ENV_VAR
 
 # Metadata that papermill and nbclient write on every run (timestamps, durations,
 # paths); dropped so that re-executing a notebook changes nothing when its outputs don't.
@@ -60,6 +63,8 @@ def execute(notebook: Path, parameters: dict | None = None, timeout: int = 600) 
     committed one untouched (its error report is returned, not written).
     """
     start = time.perf_counter()
+    quiet = os.environ.get(PROGRESS_ENV_VAR)
+    os.environ[PROGRESS_ENV_VAR] = "0"  # the kernel inherits it: no progress bars in recorded outputs
     with tempfile.TemporaryDirectory() as tmp:
         executed = Path(tmp) / notebook.name
         try:
@@ -74,6 +79,11 @@ def execute(notebook: Path, parameters: dict | None = None, timeout: int = 600) 
             )
         except papermill.PapermillExecutionError as exc:
             return RunResult(notebook, time.perf_counter() - start, f"{exc.ename}: {exc.evalue}")
+        finally:
+            if quiet is None:
+                del os.environ[PROGRESS_ENV_VAR]
+            else:
+                os.environ[PROGRESS_ENV_VAR] = quiet
         nb = strip_volatile_metadata(nbformat.read(executed, as_version=4))
         nbformat.write(nb, notebook)
     return RunResult(notebook, time.perf_counter() - start)

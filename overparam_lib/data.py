@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from overparam_lib.device import generator
+from overparam_lib.device import generator, resolve_device
 from overparam_lib.errors import ParameterError, check_int, check_real
 
 
@@ -128,3 +128,23 @@ def corrupt_labels(y: torch.Tensor, fraction: float, num_classes: int, seed: int
     y_noisy = y.detach().cpu().clone()
     y_noisy[chosen] = (y_noisy[chosen] + shift) % num_classes
     return y_noisy.to(y.device)
+
+
+def mnist1d_tensors(n_train: int = 4000, device: str | torch.device = "auto") -> tuple[torch.Tensor, ...]:
+    """The first ``n_train`` of MNIST-1D's 4000 training examples and its 1000 test examples, as tensors.
+
+    Returns:
+        ``X`` (n_train, 40) float32, ``y`` (n_train,) int64, ``X_test`` (1000, 40), ``y_test`` (1000,),
+        on ``device`` (see :func:`~overparam_lib.device.resolve_device`).
+    """
+    data = mnist1d()
+    n_train = check_int("n_train", n_train)
+    if n_train > len(data["y"]):
+        raise ParameterError("n_train", n_train, f"at most {len(data['y'])} (MNIST-1D's training split)")
+    device = resolve_device(device)
+    return (
+        torch.from_numpy(data["x"][:n_train]).to(device),
+        torch.from_numpy(data["y"][:n_train]).to(device),
+        torch.from_numpy(data["x_test"]).to(device),
+        torch.from_numpy(data["y_test"]).to(device),
+    )

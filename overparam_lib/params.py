@@ -116,7 +116,7 @@ class DeepDoubleDescentConfig:
     num_widths: int = 24  # log-spaced widths (fewer if rounding repeats one)
     noise: tuple[float, ...] = field(default=(0.0, 0.1, 0.2))  # label-noise fractions, one curve each
     num_seeds: int = 1  # independent inits and label corruptions per (noise, width)
-    steps: int = 3000  # optimizer steps (minibatches)
+    steps: int = 4000  # optimizer steps (minibatches)
     batch_size: int = 128  # minibatch size
     optimizer: str = "adam"  # "adam" or "sgd"
     lr: float = 0.003  # learning rate
@@ -137,15 +137,8 @@ class DeepDoubleDescentConfig:
             raise ParameterError("max_width", self.max_width, f"a width > min_width = {self.min_width}")
         check_int("num_widths", self.num_widths, minimum=2)
         check_reals("noise", self.noise, 0.0, 1.0)
-        check_int("num_seeds", self.num_seeds)
-        check_int("steps", self.steps)
-        check_int("batch_size", self.batch_size)
-        if self.optimizer not in ("adam", "sgd"):
-            raise ParameterError("optimizer", self.optimizer, "one of 'adam', 'sgd'")
-        check_real("lr", self.lr, strict=True)
         check_int("num_records", self.num_records, minimum=2)
-        check_int("seed", self.seed, minimum=0)
-        resolve_device(self.device)
+        _check_mlp_training(self)
 
     @property
     def num_samples(self) -> int:
@@ -171,3 +164,58 @@ class DeepDoubleDescentConfig:
     def model_seeds(self) -> list[int]:
         """Init seed of each model (same order): replicate s uses ``seed + s`` at every width and noise level."""
         return [self.seed + s for _ in self.noise for s in range(self.num_seeds) for _ in self.widths]
+
+
+def _check_mlp_training(config) -> None:
+    """Checks shared by the MNIST-1D MLP configs (fields steps, batch_size, optimizer, lr, seed, device)."""
+    check_int("steps", config.steps)
+    check_int("batch_size", config.batch_size)
+    if config.optimizer not in ("adam", "sgd"):
+        raise ParameterError("optimizer", config.optimizer, "one of 'adam', 'sgd'")
+    check_real("lr", config.lr, strict=True)
+    check_int("num_seeds", config.num_seeds)
+    check_int("seed", config.seed, minimum=0)
+    resolve_device(config.device)
+
+
+@dataclass(frozen=True)
+class SampleWiseConfig:
+    """Parameters of the sample-wise double descent notebook: one MLP width, growing n (chapter 2)."""
+
+    profile: str = "ci"  # "ci": <= 60 s on 2 CPU cores; "full": publication sizes, for a GPU
+    width: int = 32  # hidden width h of the 40-h-h-10 MLP, fixed
+    min_train: int = 250  # smallest training set
+    max_train: int = 4000  # largest training set (at most MNIST-1D's 4000)
+    num_sizes: int = 12  # log-spaced training-set sizes
+    noise: tuple[float, ...] = field(default=(0.0, 0.2))  # label-noise fractions, one curve each
+    num_seeds: int = 2  # independent inits and label corruptions per point
+    steps: int = 3000  # optimizer steps for every training-set size
+    batch_size: int = 128  # minibatch size
+    optimizer: str = "adam"  # "adam" or "sgd"
+    lr: float = 0.003  # learning rate
+    seed: int = 0  # replicate s uses init and label-noise seed `seed + s`
+    device: str = "auto"  # "auto", "cpu", "cuda", "mps"; env OVERPARAM_DEVICE overrides auto
+
+    FULL: ClassVar[dict[str, Any]] = {"num_sizes": 24, "num_seeds": 5, "steps": 10000}
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` for the first value that is not allowed."""
+        check_int("width", self.width)
+        check_int("min_train", self.min_train)
+        check_int("max_train", self.max_train)
+        if self.max_train > MNIST1D_TRAIN:
+            raise ParameterError("max_train", self.max_train, f"at most {MNIST1D_TRAIN} (MNIST-1D's training split)")
+        if self.max_train <= self.min_train:
+            raise ParameterError("max_train", self.max_train, f"a size > min_train = {self.min_train}")
+        check_int("num_sizes", self.num_sizes, minimum=2)
+        check_reals("noise", self.noise, 0.0, 1.0)
+        _check_mlp_training(self)
+
+    @property
+    def num_samples(self) -> int:
+        return MNIST1D_TRAIN + 1000
+
+    @property
+    def sizes(self) -> list[int]:
+        """The distinct training-set sizes, log-spaced from min_train to max_train."""
+        return sorted({int(n) for n in np.round(np.geomspace(self.min_train, self.max_train, self.num_sizes))})

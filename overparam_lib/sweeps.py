@@ -31,18 +31,17 @@ class WidthSweep:
     test_loss: np.ndarray  # (R, L, S, W)
 
 
-def sweep_labels(y: torch.Tensor, config) -> torch.Tensor:
-    """Training labels of every model of ``config``'s sweep (noise, seed, width order): (M, n).
+def sweep_labels(y: torch.Tensor, noise, num_seeds: int, seed: int, num_widths: int = 1) -> torch.Tensor:
+    """Training labels of every model of a sweep, in (noise, seed, width) order: (M, n).
 
     Replicate ``s`` at noise level ``q`` trains on ``y`` with a fraction ``q`` of labels
-    replaced by a wrong class, drawn with seed ``config.seed + s`` (the same corrupted
-    labels at every width, so the width is the only thing that changes along a curve).
+    replaced by a wrong class, drawn with seed ``seed + s``: the same corrupted labels
+    at every width, so the width is the only thing that changes along a curve.
     """
     rows = []
-    for q in config.noise:
-        for s in range(config.num_seeds):
-            y_noisy = corrupt_labels(y, q, num_classes=10, seed=config.seed + s)
-            rows += [y_noisy] * len(config.widths)
+    for q in noise:
+        for s in range(num_seeds):
+            rows += [corrupt_labels(y, q, num_classes=10, seed=seed + s)] * num_widths
     return torch.stack(rows)
 
 
@@ -62,7 +61,8 @@ def run_width_sweep(config, X, y, X_test, y_test, weight_decay=0.0, progress: bo
     """
     model = MLPBatch(X.shape[1], config.model_widths, 10, seeds=config.model_seeds, device=X.device)
     history = train(
-        model, X, sweep_labels(y, config).to(X.device), X_test, y_test,
+        model, X, sweep_labels(y, config.noise, config.num_seeds, config.seed, len(config.widths)).to(X.device),
+        X_test, y_test,
         steps=config.steps, batch_size=config.batch_size, optimizer=config.optimizer, lr=config.lr,
         weight_decay=weight_decay, record_steps=config.record_steps, batch_seed=config.seed, progress=progress,
     )
@@ -89,3 +89,61 @@ def interpolation_threshold(widths: np.ndarray, train_error: np.ndarray) -> np.n
     fits = np.flip(np.logical_and.accumulate(np.flip(train_error == 0, -1), -1), -1)  # 0 from here on
     first = np.argmax(fits, -1)
     return np.where(fits.any(-1), np.asarray(widths)[first], np.nan)
+
+
+@dataclass(frozen=True)
+class SampleSweep:
+    """Final metrics of one width trained on growing training sets; ``N`` sizes, ``L`` noise levels, ``S`` seeds."""
+
+    n_train: np.ndarray  # (N,) training-set sizes
+    noise: np.ndarray  # (L,)
+    train_error: np.ndarray  # (N, L, S)
+    test_error: np.ndarray  # (N, L, S)
+
+
+def run_sample_sweep(config, X, y, X_test, y_test, progress: bool | None = None) -> SampleSweep:
+    """Train a width-``config.width`` MLP on the first n examples for each n in ``config.sizes``.
+
+    Each size is one batched run over noise levels x seeds (the models of a run share
+    their inputs); every run takes ``config.steps`` steps, so smaller sets see more epochs.
+    """
+    train_error, test_error = [], []
+    seeds = [config.seed + s for _ in config.noise for s in range(config.num_seeds)]  # (noise, seed) order
+    for n in config.sizes:
+        model = MLPBatch(X.shape[1], [config.width] * len(seeds), 10, seeds=seeds, device=X.device)
+        history = train(
+            model, X[:n], sweep_labels(y[:n], config.noise, config.num_seeds, config.seed).to(X.device), X_test, y_test,
+            steps=config.steps, batch_size=config.batch_size, optimizer=config.optimizer, lr=config.lr,
+            batch_seed=config.seed, progress=progress,
+        )
+        train_error.append(history["train_error"][-1].reshape(len(config.noise), config.num_seeds))
+        test_error.append(history["test_error"][-1].reshape(len(config.noise), config.num_seeds))
+    return SampleSweep(np.array(config.sizes), np.array(config.noise), np.stack(train_error), np.stack(test_error))
+
+
+def double_descent_peak(widths: np.ndarray, test_error: np.ndarray, threshold: float) -> dict[str, float]:
+    """Locate the classical minimum, the peak and the end of a model-wise test-error curve.
+
+    The classical minimum is the lowest test error among widths below the interpolation
+    ``threshold``; the peak is the highest test error at widths above that minimum; the
+    end is the error at the largest width. ``prominence`` is how far the peak rises
+    above the higher of the two sides.
+
+    Args:
+        widths: (W,) increasing widths.
+        test_error: (W,) test error, e.g. the mean over seeds.
+        threshold: interpolation threshold (a width; ``nan`` if none).
+
+    Returns:
+        Dict of widths and errors: ``classical_width``, ``classical_error``,
+        ``peak_width``, ``peak_error``, ``end_error``, ``prominence``.
+    """
+    below = np.flatnonzero(widths < threshold) if np.isfinite(threshold) else np.arange(len(widths))
+    classical = below[np.argmin(test_error[below])] if below.size else 0
+    peak = classical + int(np.argmax(test_error[classical:]))
+    end = test_error[-1]
+    return {
+        "classical_width": float(widths[classical]), "classical_error": float(test_error[classical]),
+        "peak_width": float(widths[peak]), "peak_error": float(test_error[peak]), "end_error": float(end),
+        "prominence": float(test_error[peak] - max(test_error[classical], end)),
+    }

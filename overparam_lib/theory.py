@@ -138,9 +138,11 @@ def random_features_ridgeless_bias_variance(
     Returns:
         ``(B, V)`` broadcast over ``psi1`` and ``psi2``.
     """
-    # E0, E1, E2 as written in ybaek/rfasymp, formula1.m (MATLAB code for Theorem 3, chi from
-    # the fixed point nu1*nu2 at small lambda); chi in closed form is the lambda = 0 root, and
-    # the psi1 -> inf and psi2 -> inf limits agree with Theorems 4 and 5 (see tests).
+    # Source: E0, E1, E2 as written in github.com/ybaek/rfasymp, formula1.m (MATLAB code of Theorem 3,
+    # chi = nu1*nu2 from the paper's fixed point at small lambda). The closed-form chi is that product's
+    # lambda -> 0 limit (checked numerically to 1e-9) and chi*zeta^2 is omega_2 of Theorem 4 as restated
+    # by Wang & Bento, "Optimal activation functions for the random features regression model" (ICLR
+    # 2023, eqs. 13-17); tests check the psi1 -> inf and psi2 -> inf limits against independent formulas.
     if activation not in ACTIVATION_MOMENTS:
         raise ParameterError("activation", activation, f"one of {', '.join(ACTIVATION_MOMENTS)}")
     p1, p2 = np.broadcast_arrays(_check_ratio("psi1", psi1), _check_ratio("psi2", psi2))

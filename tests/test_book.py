@@ -9,7 +9,7 @@ import papermill
 import pytest
 
 from overparam_lib.book import book_notebooks, build_html, execute, save_book_figure, strip_volatile_metadata
-from overparam_lib.params import RidgelessConfig
+from overparam_lib.params import DeepDoubleDescentConfig, RidgelessConfig, SampleWiseConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,7 +111,11 @@ def test_parameters_cell_defaults_equal_the_config_defaults():
     # experimenter's choice, so the two sets of defaults must agree exactly.
     from dataclasses import asdict
 
-    configs = {"ridgeless_least_squares.ipynb": RidgelessConfig}
+    configs = {
+        "ridgeless_least_squares.ipynb": RidgelessConfig,
+        "deep_double_descent.ipynb": DeepDoubleDescentConfig,
+        "sample_wise_double_descent.ipynb": SampleWiseConfig,
+    }
     for path in book_notebooks(ROOT):
         nb = nbformat.read(path, as_version=4)
         cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))

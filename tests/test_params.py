@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from overparam_lib import ParameterError
-from overparam_lib.params import RidgelessConfig, configure
+from overparam_lib.params import DeepDoubleDescentConfig, RidgelessConfig, SampleWiseConfig, configure
 
 
 def test_defaults_are_the_ci_profile():
@@ -45,3 +45,33 @@ def test_cuda_where_there_is_none(monkeypatch):
     monkeypatch.delenv("OVERPARAM_DEVICE", raising=False)
     with pytest.raises(ParameterError, match=r"device = 'cuda' is not allowed: .*not available"):
         configure(RidgelessConfig, {"device": "cuda"})
+
+
+@pytest.mark.parametrize(
+    "config_cls, params, message",
+    [
+        (DeepDoubleDescentConfig, {"n_train": 5000}, "n_train = 5000 is not allowed: expected at most 4000"),
+        (DeepDoubleDescentConfig, {"max_width": 2}, "max_width = 2 is not allowed: expected a width > min_width = 2"),
+        (DeepDoubleDescentConfig, {"noise": (0.1, 1.5)}, "noise = (0.1, 1.5) is not allowed: expected a non-empty list of numbers in [0, 1]"),
+        (DeepDoubleDescentConfig, {"optimizer": "rmsprop"}, "optimizer = 'rmsprop' is not allowed: expected one of 'adam', 'sgd'"),
+        (DeepDoubleDescentConfig, {"lr": 0}, "lr = 0 is not allowed: expected a number > 0"),
+        (SampleWiseConfig, {"width": 0}, "width = 0 is not allowed: expected a positive integer"),
+        (SampleWiseConfig, {"min_train": 4000}, "max_train = 4000 is not allowed: expected a size > min_train = 4000"),
+        (SampleWiseConfig, {"num_seeds": -1}, "num_seeds = -1 is not allowed"),
+    ],
+)
+def test_mlp_configs_name_the_bad_parameter(config_cls, params, message):
+    with pytest.raises(ParameterError) as err:
+        configure(config_cls, params)
+    assert message in str(err.value)
+
+
+def test_sweep_grids():
+    config = DeepDoubleDescentConfig(num_seeds=2)
+    W = len(config.widths)
+    assert config.widths == sorted(set(config.widths)) and config.widths[0] == 2 and config.widths[-1] == 256
+    assert len(config.model_widths) == len(config.noise) * 2 * W == len(config.model_seeds)
+    assert config.model_seeds[:W] == [0] * W and config.model_seeds[W : 2 * W] == [1] * W
+    assert config.record_steps[0] == 1 and config.record_steps[-1] == config.steps
+    sizes = SampleWiseConfig().sizes
+    assert sizes[0] == 250 and sizes[-1] == 4000 and sizes == sorted(set(sizes))

@@ -71,7 +71,7 @@ def test_models_stop_at_zero_training_error_like_the_loop_does():
 
 def test_zero_padding_stays_zero_and_masks_hold_weights_at_zero():
     X, y, X_test, y_test = problem(3)
-    model = MLPBatch(D, [4, 5, 5], C, seeds=0, max_padding=2.0, dtype=torch.float64)
+    model = MLPBatch(D, [4, 5, 5], C, seeds=0, bucket_overhead=1e9, dtype=torch.float64)
     assert len(model.buckets) == 1  # 4 is padded to 5
     mask = (torch.rand(5, D, generator=torch.Generator().manual_seed(1)) > 0.5).double()
     model.set_mask(1, 0, mask)
@@ -99,13 +99,22 @@ def test_useful_flops_count_the_models_own_matmuls():
     assert model.useful_flops_per_example() == 2 * (40 * 16 + 16 * 16 + 16 * 10) + 2 * (40 * 100 + 100 * 100 + 100 * 10)
 
 
-def test_width_buckets_bound_the_padding():
-    widths = [2, 3, 100, 120, 126, 5, 130]
-    buckets = width_buckets(widths, max_padding=1.25)
-    assert sorted(m for b in buckets for m in b) == list(range(len(widths)))
-    for b in buckets:
-        assert max(widths[m] for m in b) <= 1.25 * min(widths[m] for m in b)
-    assert width_buckets(widths, max_padding=1.0) == [[0], [1], [5], [2], [3], [4], [6]]
+def test_width_buckets_are_the_cheapest_contiguous_grouping():
+    from itertools import combinations
+
+    widths = [2, 3, 100, 120, 126, 5, 130, 3]
+    flops = lambda h: 2 * (40 * h + h * h + 10 * h)
+    cost = lambda G, H: 1e4 + G * flops(H) / (G / (2 * -(-G // 2)) if G > 1 else 1.0)  # the documented model, 2 threads
+    order = sorted(range(len(widths)), key=lambda i: (widths[i], i))
+    brute = float("inf")  # every way of cutting the sorted list into contiguous groups
+    for k in range(len(order)):
+        for cuts in combinations(range(1, len(order)), k):
+            bounds = [0, *cuts, len(order)]
+            brute = min(brute, sum(cost(j - i, widths[order[j - 1]]) for i, j in zip(bounds, bounds[1:])))
+    buckets = width_buckets(widths, flops, overhead=1e4, threads=2)
+    assert [m for b in buckets for m in b] == order  # a partition of the sorted models
+    assert sum(cost(len(b), max(widths[m] for m in b)) for b in buckets) == pytest.approx(brute)
+    assert all(len({widths[m] for m in b}) == 1 for b in width_buckets(widths, flops, overhead=0.0, threads=1))
 
 
 def test_batch_indices_are_epochs_of_permutations():

@@ -1,0 +1,7 @@
+"""Test-session setup: no progress bars, so notebook outputs hold no timings (nbval compares them)."""
+
+import os
+
+from overparam_lib.progress import PROGRESS_ENV_VAR
+
+os.environ[PROGRESS_ENV_VAR] = "0"  # inherited by the kernels nbval and papermill start
