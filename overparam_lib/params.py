@@ -219,3 +219,56 @@ class SampleWiseConfig:
     def sizes(self) -> list[int]:
         """The distinct training-set sizes, log-spaced from min_train to max_train."""
         return sorted({int(n) for n in np.round(np.geomspace(self.min_train, self.max_train, self.num_sizes))})
+
+
+@dataclass(frozen=True)
+class RandomFeaturesConfig:
+    """Parameters of the random-features notebook: synthetic (Mei-Montanari) and MNIST-1D (chapter 2)."""
+
+    profile: str = "ci"  # "ci": <= 60 s on 2 CPU cores; "full": publication sizes, for a GPU
+    d: int = 100  # input dimension of the synthetic model
+    n_train: int = 300  # n of the synthetic model (psi2 = n/d)
+    min_ratio: float = 0.1  # smallest N/n
+    max_ratio: float = 10.0  # largest N/n
+    num_widths: int = 30  # log-spaced feature counts N
+    noise: tuple[float, ...] = field(default=(0.0, 0.2))  # tau^2, label-noise variances, one curve each
+    num_seeds: int = 10  # Monte Carlo draws per point (synthetic)
+    mnist_n_train: int = 1000  # MNIST-1D training examples for the random-features fits
+    mnist_width: int = 1000  # N of the sample-wise MNIST-1D experiment (fixed features, growing n)
+    mnist_seeds: int = 2  # feature draws averaged on MNIST-1D
+    seed: int = 0  # base seed; draw s uses seed + s
+    device: str = "auto"  # "auto", "cpu", "cuda", "mps"; env OVERPARAM_DEVICE overrides auto
+
+    FULL: ClassVar[dict[str, Any]] = {"d": 200, "n_train": 600, "num_widths": 60, "num_seeds": 40,
+                                      "mnist_n_train": 4000, "mnist_width": 2000, "mnist_seeds": 5}
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` for the first value that is not allowed."""
+        check_int("d", self.d, minimum=2)
+        check_int("n_train", self.n_train)
+        check_real("min_ratio", self.min_ratio, strict=True)
+        if self.max_ratio <= self.min_ratio:
+            raise ParameterError("max_ratio", self.max_ratio, f"a value > min_ratio = {self.min_ratio}")
+        check_int("num_widths", self.num_widths, minimum=2)
+        check_reals("noise", self.noise)
+        check_int("num_seeds", self.num_seeds, minimum=2)
+        check_int("mnist_n_train", self.mnist_n_train)
+        if self.mnist_n_train > MNIST1D_TRAIN:
+            raise ParameterError("mnist_n_train", self.mnist_n_train, f"at most {MNIST1D_TRAIN} (MNIST-1D's training split)")
+        check_int("mnist_width", self.mnist_width)
+        check_int("mnist_seeds", self.mnist_seeds)
+        check_int("seed", self.seed, minimum=0)
+        if round(self.min_ratio * min(self.n_train, self.mnist_n_train)) < 1:
+            raise ParameterError("min_ratio", self.min_ratio, "a ratio giving at least one feature")
+        resolve_device(self.device)
+
+    def widths(self, n: int) -> list[int]:
+        """Distinct feature counts N = ratio * n, log-spaced, skipping N = n (infinite mean risk)."""
+        N = {int(r) for r in np.round(np.geomspace(self.min_ratio, self.max_ratio, self.num_widths) * n)}
+        return sorted(N - {n})
+
+    @property
+    def sample_sizes(self) -> list[int]:
+        """Training-set sizes of the sample-wise MNIST-1D experiment: log-spaced around mnist_width, and mnist_width."""
+        sizes = np.geomspace(max(10, self.mnist_width // 4), min(MNIST1D_TRAIN, 4 * self.mnist_width), 11)
+        return sorted({int(n) for n in np.round(sizes)} | {self.mnist_width})
