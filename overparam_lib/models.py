@@ -17,6 +17,7 @@ same network built alone would (up to floating-point summation order).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -109,7 +110,7 @@ class MLPBatch(nn.Module):
         self.depth = check_int("depth", depth)
         check_real("bucket_overhead", bucket_overhead)
         self.widths, self.seeds = widths, seeds
-        forward_flops = lambda h: sum(2 * i * o for i, o in zip(self._layer_sizes(h)[:-1], self._layer_sizes(h)[1:]))
+        forward_flops = lambda h: sum(2 * i * o for i, o in pairwise(self._layer_sizes(h)))
         self.buckets = width_buckets(widths, forward_flops, bucket_overhead)
         self.order = [m for bucket in self.buckets for m in bucket]  # models in bucket order
         self.position = {m: (b, g) for b, bucket in enumerate(self.buckets) for g, m in enumerate(bucket)}
@@ -142,7 +143,7 @@ class MLPBatch(nn.Module):
     def _init_bucket(self, bucket: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         sizes = self._layer_sizes(max(self.widths[m] for m in bucket))
         layers = [(torch.zeros(len(bucket), i, o, dtype=torch.float64), torch.zeros(len(bucket), 1, o, dtype=torch.float64))
-                  for i, o in zip(sizes[:-1], sizes[1:])]  # (G, fan_in, fan_out), (G, 1, fan_out)
+                  for i, o in pairwise(sizes)]  # (G, fan_in, fan_out), (G, 1, fan_out)
         for g, m in enumerate(bucket):
             rng = generator(self.seeds[m])
             model_sizes = self._layer_sizes(self.widths[m])
@@ -159,7 +160,7 @@ class MLPBatch(nn.Module):
     def num_parameters(self) -> list[int]:
         """Parameters of each model (not counting padding)."""
         sizes = [self._layer_sizes(h) for h in self.widths]
-        return [sum((i + 1) * o for i, o in zip(s[:-1], s[1:])) for s in sizes]
+        return [sum((i + 1) * o for i, o in pairwise(s)) for s in sizes]
 
     def bucket_forward(self, b: int, x: torch.Tensor) -> torch.Tensor:
         """Logits of bucket ``b``'s models for inputs ``x`` (B, d) -> (G, B, C)."""
@@ -168,7 +169,7 @@ class MLPBatch(nn.Module):
         for l in layers:
             h = torch.baddbmm(self.biases[l], h, self.weights[l])  # (G, B, fan_out)
             if l != layers[-1]:
-                h = torch.relu(h)
+                h = torch.relu_(h)  # in place: baddbmm does not keep its output for backward
         return h
 
     def forward(self, x: torch.Tensor, buckets: Sequence[int] | None = None) -> torch.Tensor:
@@ -213,7 +214,7 @@ class MLPBatch(nn.Module):
         b, g = self.position[model]
         sizes = self._layer_sizes(self.widths[model])
         out = []
-        for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for l, (fan_in, fan_out) in enumerate(pairwise(sizes)):
             index = b * (self.depth + 1) + l
             out.append((self.weights[index][g, :fan_in, :fan_out].T, self.biases[index][g, 0, :fan_out]))
         return out
@@ -232,4 +233,4 @@ class MLPBatch(nn.Module):
     def useful_flops_per_example(self) -> int:
         """Multiply-add FLOPs (2 per MAC) of one forward pass per example, summed over models, no padding."""
         sizes = [self._layer_sizes(h) for h in self.widths]
-        return sum(2 * i * o for s in sizes for i, o in zip(s[:-1], s[1:]))
+        return sum(2 * i * o for s in sizes for i, o in pairwise(s))

@@ -179,49 +179,6 @@ def _check_mlp_training(config) -> None:
 
 
 @dataclass(frozen=True)
-class SampleWiseConfig:
-    """Parameters of the sample-wise double descent notebook: one MLP width, growing n (chapter 2)."""
-
-    profile: str = "ci"  # "ci": <= 60 s on 2 CPU cores; "full": publication sizes, for a GPU
-    width: int = 32  # hidden width h of the 40-h-h-10 MLP, fixed
-    min_train: int = 250  # smallest training set
-    max_train: int = 4000  # largest training set (at most MNIST-1D's 4000)
-    num_sizes: int = 12  # log-spaced training-set sizes
-    noise: tuple[float, ...] = field(default=(0.0, 0.2))  # label-noise fractions, one curve each
-    num_seeds: int = 2  # independent inits and label corruptions per point
-    steps: int = 3000  # optimizer steps for every training-set size
-    batch_size: int = 128  # minibatch size
-    optimizer: str = "adam"  # "adam" or "sgd"
-    lr: float = 0.003  # learning rate
-    seed: int = 0  # replicate s uses init and label-noise seed `seed + s`
-    device: str = "auto"  # "auto", "cpu", "cuda", "mps"; env OVERPARAM_DEVICE overrides auto
-
-    FULL: ClassVar[dict[str, Any]] = {"num_sizes": 24, "num_seeds": 5, "steps": 10000}
-
-    def validate(self) -> None:
-        """Raise :class:`ParameterError` for the first value that is not allowed."""
-        check_int("width", self.width)
-        check_int("min_train", self.min_train)
-        check_int("max_train", self.max_train)
-        if self.max_train > MNIST1D_TRAIN:
-            raise ParameterError("max_train", self.max_train, f"at most {MNIST1D_TRAIN} (MNIST-1D's training split)")
-        if self.max_train <= self.min_train:
-            raise ParameterError("max_train", self.max_train, f"a size > min_train = {self.min_train}")
-        check_int("num_sizes", self.num_sizes, minimum=2)
-        check_reals("noise", self.noise, 0.0, 1.0)
-        _check_mlp_training(self)
-
-    @property
-    def num_samples(self) -> int:
-        return MNIST1D_TRAIN + 1000
-
-    @property
-    def sizes(self) -> list[int]:
-        """The distinct training-set sizes, log-spaced from min_train to max_train."""
-        return sorted({int(n) for n in np.round(np.geomspace(self.min_train, self.max_train, self.num_sizes))})
-
-
-@dataclass(frozen=True)
 class RandomFeaturesConfig:
     """Parameters of the random-features notebook: synthetic (Mei-Montanari) and MNIST-1D (chapter 2)."""
 
@@ -272,3 +229,39 @@ class RandomFeaturesConfig:
         """Training-set sizes of the sample-wise MNIST-1D experiment: log-spaced around mnist_width, and mnist_width."""
         sizes = np.geomspace(max(10, self.mnist_width // 4), min(MNIST1D_TRAIN, 4 * self.mnist_width), 11)
         return sorted({int(n) for n in np.round(sizes)} | {self.mnist_width})
+
+
+@dataclass(frozen=True)
+class OptimalRegularizationConfig:
+    """Parameters of the optimal-regularization notebook: ridge tuned per width on MNIST-1D (chapter 2)."""
+
+    profile: str = "ci"  # "ci": <= 60 s on 2 CPU cores; "full": publication sizes, for a GPU
+    n_train: int = 1000  # training examples of the random-features fits (the last 1000 of 4000 validate)
+    max_ratio: float = 4.0  # largest N/n
+    num_widths: int = 24  # log-spaced feature counts N, from N/n = 0.1
+    ridges: tuple[float, ...] = field(default=(0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0))  # lambda tried per N
+    num_seeds: int = 1  # feature draws averaged
+    seed: int = 0  # draw s uses seed + s
+    device: str = "auto"  # "auto", "cpu", "cuda", "mps"; env OVERPARAM_DEVICE overrides auto
+
+    FULL: ClassVar[dict[str, Any]] = {"n_train": 3000, "num_widths": 48, "num_seeds": 5}
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` for the first value that is not allowed."""
+        check_int("n_train", self.n_train, minimum=10)
+        if self.n_train > MNIST1D_TRAIN - 1000:
+            raise ParameterError("n_train", self.n_train, f"at most {MNIST1D_TRAIN - 1000} (the last 1000 validate)")
+        check_real("max_ratio", self.max_ratio, minimum=1.0, strict=True)
+        check_int("num_widths", self.num_widths, minimum=2)
+        check_reals("ridges", self.ridges)
+        if 0.0 not in self.ridges:
+            raise ParameterError("ridges", self.ridges, "a list that includes 0 (the min-norm fit it is compared with)")
+        check_int("num_seeds", self.num_seeds)
+        check_int("seed", self.seed, minimum=0)
+        resolve_device(self.device)
+
+    @property
+    def widths(self) -> list[int]:
+        """Distinct feature counts N, log-spaced from 0.1 n to max_ratio * n."""
+        ratios = np.geomspace(0.1, self.max_ratio, self.num_widths)
+        return sorted({max(1, int(N)) for N in np.round(ratios * self.n_train)})

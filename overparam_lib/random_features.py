@@ -168,3 +168,28 @@ def simulate_random_features(
         risks.append(((fits["y_hat"] - f_test[:, None]) ** 2).mean(1).T.cpu())  # (W, m, L) -> (L, W)
         norms.append(fits["norm"].T.cpu())  # (L, W)
     return {"risk": torch.stack(risks), "norm": torch.stack(norms)}
+
+
+def ridge_path(
+    Z: torch.Tensor, y: torch.Tensor, Z_test: torch.Tensor, widths: Sequence[int], ridges: Sequence[float]
+) -> torch.Tensor:
+    """Test predictions of :func:`fit_nested` for every ridge value, from one SVD per width group.
+
+    Args:
+        Z, Z_test: (n, N_max) and (m, N_max) features; y: (n, K) targets.
+        widths: W feature counts N.
+        ridges: R values lambda >= 0 (penalty ``n * lambda * ||a||^2``; 0 is min-norm).
+
+    Returns:
+        (R, W, m, K) test predictions.
+    """
+    widths = [int(N) for N in widths]
+    nested_columns(Z[:1], widths)  # validates widths against N_max
+    ridges = torch.as_tensor(list(ridges), dtype=Z.dtype, device=Z.device)  # (R,)
+    y_hat = torch.empty(len(ridges), len(widths), y.shape[1], Z_test.shape[0], dtype=Z.dtype, device=Z.device)
+    for group in _similar_width_groups(widths):
+        p = max(widths[i] for i in group)
+        solver = SVDLeastSquares(nested_columns(Z[:, :p], [widths[i] for i in group]))  # (G, n, p) factored once
+        a_hat = solver.solve(y.mT.to(Z.dtype)[:, None, None, :], ridges[:, None])  # (K, R, G, p)
+        y_hat[:, group] = (a_hat @ Z_test[:, :p].mT).permute(1, 2, 0, 3)  # (K, R, G, m) -> (R, G, K, m)
+    return y_hat.transpose(-1, -2)  # (R, W, m, K)

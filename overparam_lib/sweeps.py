@@ -91,36 +91,6 @@ def interpolation_threshold(widths: np.ndarray, train_error: np.ndarray) -> np.n
     return np.where(fits.any(-1), np.asarray(widths)[first], np.nan)
 
 
-@dataclass(frozen=True)
-class SampleSweep:
-    """Final metrics of one width trained on growing training sets; ``N`` sizes, ``L`` noise levels, ``S`` seeds."""
-
-    n_train: np.ndarray  # (N,) training-set sizes
-    noise: np.ndarray  # (L,)
-    train_error: np.ndarray  # (N, L, S)
-    test_error: np.ndarray  # (N, L, S)
-
-
-def run_sample_sweep(config, X, y, X_test, y_test, progress: bool | None = None) -> SampleSweep:
-    """Train a width-``config.width`` MLP on the first n examples for each n in ``config.sizes``.
-
-    Each size is one batched run over noise levels x seeds (the models of a run share
-    their inputs); every run takes ``config.steps`` steps, so smaller sets see more epochs.
-    """
-    train_error, test_error = [], []
-    seeds = [config.seed + s for _ in config.noise for s in range(config.num_seeds)]  # (noise, seed) order
-    for n in config.sizes:
-        model = MLPBatch(X.shape[1], [config.width] * len(seeds), 10, seeds=seeds, device=X.device)
-        history = train(
-            model, X[:n], sweep_labels(y[:n], config.noise, config.num_seeds, config.seed).to(X.device), X_test, y_test,
-            steps=config.steps, batch_size=config.batch_size, optimizer=config.optimizer, lr=config.lr,
-            batch_seed=config.seed, progress=progress,
-        )
-        train_error.append(history["train_error"][-1].reshape(len(config.noise), config.num_seeds))
-        test_error.append(history["test_error"][-1].reshape(len(config.noise), config.num_seeds))
-    return SampleSweep(np.array(config.sizes), np.array(config.noise), np.stack(train_error), np.stack(test_error))
-
-
 def double_descent_peak(widths: np.ndarray, test_error: np.ndarray, threshold: float) -> dict[str, float]:
     """Locate the classical minimum, the peak and the end of a model-wise test-error curve.
 
@@ -147,3 +117,4 @@ def double_descent_peak(widths: np.ndarray, test_error: np.ndarray, threshold: f
         "peak_width": float(widths[peak]), "peak_error": float(test_error[peak]), "end_error": float(end),
         "prominence": float(test_error[peak] - max(test_error[classical], end)),
     }
+

@@ -168,13 +168,13 @@ def train(
         return torch.cat([torch.arange(bucket_rows[b], bucket_rows[b + 1]) for b in active]).to(X.device)
 
     record_metrics(0)
-    rows = active_rows()
+    y_active = y_sorted[active_rows()]  # (M_active, n) labels of the models still training
     bar = progress_bar(steps, f"training {M} models", progress)
     step = 0
     for step, idx in enumerate(batch_indices(n, batch_size, steps, batch_seed), start=1):
         if not active:
             break
-        xb, yb = (X, y_sorted[rows]) if idx is None else (X[idx], y_sorted[rows][:, idx.to(X.device)])
+        xb, yb = (X, y_active) if idx is None else (X[idx], y_active[:, idx.to(X.device)])
         logits = model(xb, active)  # (M_active, B, C)
         # sum over models of each model's mean loss; class dim second is ~5x faster on CPU
         loss = F.cross_entropy(logits.transpose(1, 2), yb, reduction="sum") / xb.shape[0]
@@ -192,7 +192,7 @@ def train(
             before = list(active)
             record_metrics(step)
             if active != before and active:
-                rows = active_rows()
+                y_active = y_sorted[active_rows()]
     bar.close()
     result = {k: np.stack(v) for k, v in history.items()}
     missing = len(record) - len(result["train_loss"])  # every model froze early: metrics no longer change

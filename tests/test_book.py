@@ -8,8 +8,19 @@ import nbformat
 import papermill
 import pytest
 
-from overparam_lib.book import book_notebooks, build_html, execute, save_book_figure, strip_volatile_metadata
-from overparam_lib.params import DeepDoubleDescentConfig, RidgelessConfig, SampleWiseConfig
+from overparam_lib.book import (
+    book_notebooks,
+    build_html,
+    execute,
+    save_book_figure,
+    strip_volatile_metadata,
+)
+from overparam_lib.params import (
+    DeepDoubleDescentConfig,
+    OptimalRegularizationConfig,
+    RandomFeaturesConfig,
+    RidgelessConfig,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +34,7 @@ def test_every_notebook_has_a_parameters_cell_with_a_profile():
         assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged 'parameters'"
         first_code = next(c for c in nb.cells if c.cell_type == "code")
         assert first_code is tagged[0], f"{path.name}: the parameters cell must be the first code cell"
-        assert re.search(r'^profile = "ci"', tagged[0].source, re.M), f"{path.name}: default profile is not 'ci'"
+        assert re.search(r'^profile = "ci"', tagged[0].source, re.MULTILINE), f"{path.name}: default profile is not 'ci'"
 
 
 @pytest.mark.parametrize(
@@ -66,7 +77,7 @@ def test_strip_volatile_metadata_drops_timestamps_only():
 def test_book_builds_strictly_with_glued_numbers_figure_and_bibliography(tmp_path):
     # build a copy so the test never touches the working tree's _build/
     src = tmp_path / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns("_build", ".venv", ".git", "*.egg-info", "__pycache__"))
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns("_build", ".venv", ".git", "*.egg-info", "__pycache__", ".pytest_cache"))
     assert build_html(src, strict=True, output=tmp_path) == 0, "jupyter-book build -W -n --keep-going failed"
     html = tmp_path / "_build" / "html"
     chapter = (html / "book" / "double_descent.html").read_text()
@@ -114,7 +125,8 @@ def test_parameters_cell_defaults_equal_the_config_defaults():
     configs = {
         "ridgeless_least_squares.ipynb": RidgelessConfig,
         "deep_double_descent.ipynb": DeepDoubleDescentConfig,
-        "sample_wise_double_descent.ipynb": SampleWiseConfig,
+        "random_features.ipynb": RandomFeaturesConfig,
+        "optimal_regularization.ipynb": OptimalRegularizationConfig,
     }
     for path in book_notebooks(ROOT):
         nb = nbformat.read(path, as_version=4)

@@ -6,7 +6,12 @@ import torch
 
 from overparam_lib import ParameterError
 from overparam_lib.device import resolve_device
-from overparam_lib.linear import SVDLeastSquares, least_squares, nested_columns, simulate_excess_risk
+from overparam_lib.linear import (
+    SVDLeastSquares,
+    least_squares,
+    nested_columns,
+    simulate_excess_risk,
+)
 
 RTOL = 1e-9  # float64 solves of well-conditioned 30x(10..60) systems agree to ~1e-12
 

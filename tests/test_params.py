@@ -4,7 +4,13 @@ import pytest
 import torch
 
 from overparam_lib import ParameterError
-from overparam_lib.params import DeepDoubleDescentConfig, RidgelessConfig, SampleWiseConfig, configure
+from overparam_lib.params import (
+    DeepDoubleDescentConfig,
+    OptimalRegularizationConfig,
+    RandomFeaturesConfig,
+    RidgelessConfig,
+    configure,
+)
 
 
 def test_defaults_are_the_ci_profile():
@@ -55,9 +61,11 @@ def test_cuda_where_there_is_none(monkeypatch):
         (DeepDoubleDescentConfig, {"noise": (0.1, 1.5)}, "noise = (0.1, 1.5) is not allowed: expected a non-empty list of numbers in [0, 1]"),
         (DeepDoubleDescentConfig, {"optimizer": "rmsprop"}, "optimizer = 'rmsprop' is not allowed: expected one of 'adam', 'sgd'"),
         (DeepDoubleDescentConfig, {"lr": 0}, "lr = 0 is not allowed: expected a number > 0"),
-        (SampleWiseConfig, {"width": 0}, "width = 0 is not allowed: expected a positive integer"),
-        (SampleWiseConfig, {"min_train": 4000}, "max_train = 4000 is not allowed: expected a size > min_train = 4000"),
-        (SampleWiseConfig, {"num_seeds": -1}, "num_seeds = -1 is not allowed"),
+        (RandomFeaturesConfig, {"max_ratio": 0.05}, "max_ratio = 0.05 is not allowed: expected a value > min_ratio = 0.1"),
+        (RandomFeaturesConfig, {"mnist_n_train": 4001}, "mnist_n_train = 4001 is not allowed: expected at most 4000"),
+        (RandomFeaturesConfig, {"noise": ()}, "noise = () is not allowed: expected a non-empty list of numbers >= 0"),
+        (OptimalRegularizationConfig, {"ridges": (0.1, 1.0)}, "ridges = (0.1, 1.0) is not allowed: expected a list that includes 0"),
+        (OptimalRegularizationConfig, {"n_train": 3500}, "n_train = 3500 is not allowed: expected at most 3000"),
     ],
 )
 def test_mlp_configs_name_the_bad_parameter(config_cls, params, message):
@@ -73,5 +81,6 @@ def test_sweep_grids():
     assert len(config.model_widths) == len(config.noise) * 2 * W == len(config.model_seeds)
     assert config.model_seeds[:W] == [0] * W and config.model_seeds[W : 2 * W] == [1] * W
     assert config.record_steps[0] == 1 and config.record_steps[-1] == config.steps
-    sizes = SampleWiseConfig().sizes
-    assert sizes[0] == 250 and sizes[-1] == 4000 and sizes == sorted(set(sizes))
+    rf = RandomFeaturesConfig()
+    assert rf.n_train not in rf.widths(rf.n_train) and rf.mnist_width in rf.sample_sizes
+    assert OptimalRegularizationConfig().widths[0] == 100

@@ -167,3 +167,15 @@ def test_cuda_gives_the_cpu_result():
 def test_bad_arguments_raise_parameter_error_naming_the_parameter(call, name):
     with pytest.raises(ParameterError, match=rf"^{name} = "):
         call()
+
+
+def test_ridge_path_equals_one_fit_per_ridge_value():
+    from overparam_lib.random_features import ridge_path
+
+    g = torch.Generator().manual_seed(0)
+    Z, Z_test = torch.randn(30, 50, generator=g, dtype=torch.float64), torch.randn(7, 50, generator=g, dtype=torch.float64)
+    Y = torch.randn(30, 3, generator=g, dtype=torch.float64)
+    ridges, widths = [0.0, 0.1, 1.0], [5, 29, 31, 50]
+    path = ridge_path(Z, Y, Z_test, widths, ridges)  # (R, W, m, K)
+    for r, lam in enumerate(ridges):
+        torch.testing.assert_close(path[r], fit_nested(Z, Y, Z_test, widths, ridge=lam)["y_hat"], rtol=1e-10, atol=1e-10)

@@ -100,7 +100,7 @@ def test_useful_flops_count_the_models_own_matmuls():
 
 
 def test_width_buckets_are_the_cheapest_contiguous_grouping():
-    from itertools import combinations
+    from itertools import combinations, pairwise
 
     widths = [2, 3, 100, 120, 126, 5, 130, 3]
     flops = lambda h: 2 * (40 * h + h * h + 10 * h)
@@ -110,7 +110,7 @@ def test_width_buckets_are_the_cheapest_contiguous_grouping():
     for k in range(len(order)):
         for cuts in combinations(range(1, len(order)), k):
             bounds = [0, *cuts, len(order)]
-            brute = min(brute, sum(cost(j - i, widths[order[j - 1]]) for i, j in zip(bounds, bounds[1:])))
+            brute = min(brute, sum(cost(j - i, widths[order[j - 1]]) for i, j in pairwise(bounds)))
     buckets = width_buckets(widths, flops, overhead=1e4, threads=2)
     assert [m for b in buckets for m in b] == order  # a partition of the sorted models
     assert sum(cost(len(b), max(widths[m] for m in b)) for b in buckets) == pytest.approx(brute)
