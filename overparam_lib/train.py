@@ -170,7 +170,7 @@ def train(
     record_metrics(0)
     y_active = y_sorted[active_rows()]  # (M_active, n) labels of the models still training
     bar = progress_bar(steps, f"training {M} models", progress)
-    step = 0
+    record_set = set(record)
     for step, idx in enumerate(batch_indices(n, batch_size, steps, batch_seed), start=1):
         if not active:
             break
@@ -188,7 +188,7 @@ def train(
             if frozen_flat is not None:
                 flat.copy_(torch.where(frozen_flat, snapshot, flat))
         bar.update()
-        if step in record:
+        if step in record_set:
             before = list(active)
             record_metrics(step)
             if active != before and active:
