@@ -1,4 +1,4 @@
-"""Test-session setup: no progress bars, so notebook outputs hold no timings (nbval compares them)."""
+"""pytest setup for tests/ and notebooks/: no progress bars, so notebook outputs hold no timings (nbval compares them)."""
 
 import os
 
