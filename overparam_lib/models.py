@@ -123,7 +123,7 @@ class MLPBatch(nn.Module):
         self.flat = nn.Parameter(torch.cat([t.flatten() for t in tensors]).to(device))
         self.flat.grad = torch.zeros_like(self.flat)
         self.owner = torch.empty(self.flat.numel(), dtype=torch.long, device=device)  # entry -> model (bucket order)
-        views, offset, row = [], 0, 0
+        views, offsets, offset, row = [], [], 0, 0
         for b, bucket in enumerate(self.buckets):
             for t in tensors[b * 2 * (depth + 1) : (b + 1) * 2 * (depth + 1)]:
                 end = offset + t.numel()
@@ -131,10 +131,12 @@ class MLPBatch(nn.Module):
                 view.grad = self.flat.grad[offset:end].view(t.shape)
                 self.owner[offset:end] = torch.arange(row, row + len(bucket), device=device).repeat_interleave(t[0].numel())
                 views.append(view)
+                offsets.append(offset)
                 offset = end
             row += len(bucket)
         self.weights = views[0::2]  # bucket b, layer l -> index b * (depth + 1) + l; (G, fan_in, fan_out)
         self.biases = views[1::2]  # same indexing; (G, 1, fan_out)
+        self.weight_offsets = offsets[0::2]  # where each weight tensor starts in self.flat
         self.mask: torch.Tensor | None = None  # like self.flat: 1 where a weight may be nonzero
 
     def _layer_sizes(self, width: int) -> list[int]:
@@ -193,9 +195,8 @@ class MLPBatch(nn.Module):
             raise ParameterError("mask.shape", tuple(mask.shape), f"(fan_out, fan_in) = {(fan_out, fan_in)}")
         if self.mask is None:
             self.mask = torch.ones_like(self.flat.detach())
-        W = self.weights[index]
-        offset = W.data_ptr() - self.flat.data_ptr()  # in bytes
-        full = self.mask[offset // W.element_size() :][: W.numel()].view(W.shape)  # (G, fan_in, fan_out)
+        W, offset = self.weights[index], self.weight_offsets[index]
+        full = self.mask[offset : offset + W.numel()].view(W.shape)  # (G, fan_in, fan_out)
         full[g, :fan_in, :fan_out] = mask.T.to(full)
         self.apply_masks()
 
