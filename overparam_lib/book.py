@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -17,9 +19,14 @@ from tqdm import tqdm
 
 from overparam_lib.progress import PROGRESS_ENV_VAR
 
+#: ``always``: :func:`save_book_figure` writes whatever the parameters (set by
+#: ``overparam run``, which executes into a disposable copy of the book).
+FIGURES_ENV_VAR = "OVERPARAM_WRITE_FIGURES"
+
 # Metadata that papermill and nbclient write on every run (timestamps, durations,
-# paths); dropped so that re-executing a notebook changes nothing when its outputs don't.
-_VOLATILE_NOTEBOOK_KEYS = ("papermill",)
+# paths, widget states with random ids); dropped so that re-executing a notebook
+# changes nothing when its outputs don't.
+_VOLATILE_NOTEBOOK_KEYS = ("papermill", "widgets")
 _VOLATILE_CELL_KEYS = ("papermill", "execution")
 
 
@@ -56,6 +63,21 @@ def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+@contextlib.contextmanager
+def environ(values: dict[str, str]):
+    """Set environment variables (inherited by kernels started inside), then restore them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def execute(notebook: Path, parameters: dict | None = None, timeout: int = 600) -> RunResult:
     """Run ``notebook`` with papermill and, only if every cell succeeds, replace it.
 
@@ -63,27 +85,21 @@ def execute(notebook: Path, parameters: dict | None = None, timeout: int = 600) 
     committed one untouched (its error report is returned, not written).
     """
     start = time.perf_counter()
-    quiet = os.environ.get(PROGRESS_ENV_VAR)
-    os.environ[PROGRESS_ENV_VAR] = "0"  # the kernel inherits it: no progress bars in recorded outputs
     with tempfile.TemporaryDirectory() as tmp:
         executed = Path(tmp) / notebook.name
         try:
-            papermill.execute_notebook(
-                str(notebook),
-                str(executed),
-                parameters=parameters or {},
-                kernel_name="python3",
-                cwd=str(notebook.parent),
-                progress_bar=False,
-                execution_timeout=timeout,
-            )
+            with environ({PROGRESS_ENV_VAR: "0"}):  # the kernel inherits it: no progress bars in outputs
+                papermill.execute_notebook(
+                    str(notebook),
+                    str(executed),
+                    parameters=parameters or {},
+                    kernel_name="python3",
+                    cwd=str(notebook.parent),
+                    progress_bar=False,
+                    execution_timeout=timeout,
+                )
         except papermill.PapermillExecutionError as exc:
             return RunResult(notebook, time.perf_counter() - start, f"{exc.ename}: {exc.evalue}")
-        finally:
-            if quiet is None:
-                del os.environ[PROGRESS_ENV_VAR]
-            else:
-                os.environ[PROGRESS_ENV_VAR] = quiet
         nb = strip_volatile_metadata(nbformat.read(executed, as_version=4))
         nbformat.write(nb, notebook)
     return RunResult(notebook, time.perf_counter() - start)
@@ -108,6 +124,8 @@ def build_html(root: Path, strict: bool = True, output: Path | None = None) -> i
     ``strict`` turns warnings into errors (``-W -n --keep-going``). Returns the
     exit status of ``jupyter-book build``.
     """
+    if importlib.util.find_spec("jupyter_book") is None:
+        raise RuntimeError("building the HTML needs Jupyter Book: pip install -r requirements.txt (or overparam-lib[book])")
     output = output or root
     html = output / "_build" / "html"
     if html.exists():  # a stale page from a removed chapter must not survive
@@ -128,11 +146,14 @@ def save_book_figure(fig, path: str | Path, config) -> bool:
     Chapter pages embed such files, and the committed notebook outputs come from the
     run with every parameter at its default; a run with another profile or other
     values (``papermill -p ...``) must not replace the book's figure, so it writes
-    nothing. Returns whether the file was written.
+    nothing, unless ``OVERPARAM_WRITE_FIGURES=always`` says the run executes in a
+    disposable copy of the book (``overparam run``). Nothing is written where the
+    figure folder does not exist (a notebook opened alone, e.g. in Colab).
+    Returns whether the file was written.
     """
-    if config != type(config)():
-        return False
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    wanted = config == type(config)() or os.environ.get(FIGURES_ENV_VAR) == "always"
+    if not (wanted and path.parent.is_dir()):
+        return False
     fig.savefig(path, dpi=150)
     return True

@@ -1,4 +1,12 @@
-"""``overparam``: re-execute the book's notebooks and build the HTML book."""
+"""``overparam``: run the book's notebooks with a profile, show past runs, build the HTML book.
+
+  overparam run all --build                       execute every notebook (ci), build _build/html
+  overparam run deep_double_descent --profile full -p num_seeds 5
+  overparam status                                the last run of each notebook and profile
+  overparam build                                 the HTML from the committed notebooks (seconds)
+  overparam execute [NOTEBOOK ...]                refresh the committed notebooks' outputs in place
+  overparam install-cells                         write the Colab/Binder install cell into every notebook
+"""
 
 from __future__ import annotations
 
@@ -6,34 +14,71 @@ import argparse
 import sys
 from pathlib import Path
 
-from overparam_lib.book import book_notebooks, build_html, execute_all, find_root
+from overparam_lib.errors import ParameterError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="overparam", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="execute notebooks into _build/runs/<profile>/ (never the committed ones)")
+    run.add_argument("targets", nargs="+", help="'all', a chapter (e.g. double_descent) or notebook names")
+    run.add_argument("--profile", default="ci", help="ci (default: <= 60 s per notebook on 2 cores) or full (GPU)")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
+                     help="override a notebook parameter (YAML value: 0.1, [0.0, 0.2], adam)")
+    run.add_argument("--build", action="store_true", help="then build _build/html from the executed copies")
+    run.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell (default: none)")
+    sub.add_parser("status", help="the last run of each notebook and profile")
+    sub.add_parser("build", help="build _build/html from the committed notebooks")
+    execute = sub.add_parser("execute", help="re-execute committed notebooks in place (default profile)")
+    execute.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: all)")
+    sub.add_parser("install-cells", help="write the install cell (repository from _config.yml) into every notebook")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="overparam", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    execute = sub.add_parser("execute", help="re-execute notebooks (default profile) in place")
-    execute.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: all)")
-    build = sub.add_parser("build", help="re-execute every notebook, then build _build/html")
-    build.add_argument("--no-execute", action="store_true", help="build from the committed outputs only")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
+    from overparam_lib import book, launch, runner  # after parsing: --help stays fast
 
-    root = find_root()
-    notebooks = [p.resolve() for p in args.notebooks] if getattr(args, "notebooks", None) else book_notebooks(root)
-    missing = [str(p) for p in notebooks if not p.is_file()]
-    if missing:
-        parser.error(f"notebooks = {missing} not found: expected paths to .ipynb files")
-    if not getattr(args, "no_execute", False):
-        failed = [r for r in execute_all(notebooks) if r.error]
-        if failed:
-            print(f"{len(failed)} notebook(s) failed; the committed copies were left unchanged.", file=sys.stderr)
-            return 1
-    if args.command == "build":
-        status = build_html(root)
-        if status == 0:
-            print(f"Book built: {root / '_build' / 'html' / 'index.html'}")
-        return status
-    return 0
+    root = book.find_root()
+    try:
+        if args.command == "run":
+            notebooks = runner.resolve_targets(root, args.targets)
+            parameters = runner.parse_parameters(args.parameter, notebooks)
+            records = runner.run(root, notebooks, args.profile, parameters, args.timeout)
+            print(runner.status_table(records))
+            if any(r.result != "ok" for r in records):
+                print(f"Failed runs are kept in {runner.runs_dir(root) / args.profile / 'failed'}.", file=sys.stderr)
+                return 1
+            return _build(root, runner.runs_dir(root) / args.profile / "book") if args.build else 0
+        if args.command == "status":
+            records = runner.last_runs(root)
+            print(runner.status_table(records) if records else "No runs yet: overparam run all")
+            return 0
+        if args.command == "build":
+            return _build(root, root)
+        if args.command == "execute":
+            notebooks = [p.resolve() for p in args.notebooks] or book.book_notebooks(root)
+            missing = [str(p) for p in notebooks if not p.is_file()]
+            if missing:
+                raise ParameterError("notebooks", missing, "paths to .ipynb files")
+            return 1 if any(r.error for r in book.execute_all(notebooks)) else 0
+        url, branch = launch.repository(root)
+        for path in book.book_notebooks(root):
+            print(f"{path.name}: {'updated' if launch.sync_install_cell(path, url, branch) else 'unchanged'}")
+        return 0
+    except ParameterError as exc:
+        print(f"overparam: {exc}", file=sys.stderr)
+        return 2
+
+
+def _build(root: Path, source: Path) -> int:
+    from overparam_lib.book import build_html
+
+    status = build_html(source, output=root)
+    if status == 0:
+        print(f"Book built: {root / '_build' / 'html' / 'index.html'}")
+    return status
 
 
 if __name__ == "__main__":

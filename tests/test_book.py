@@ -9,12 +9,14 @@ import papermill
 import pytest
 
 from overparam_lib.book import (
+    FIGURES_ENV_VAR,
     book_notebooks,
     build_html,
     execute,
     save_book_figure,
     strip_volatile_metadata,
 )
+from overparam_lib.launch import has_install_cell, install_cell_source, repository, sync_install_cell
 from overparam_lib.params import (
     DeepDoubleDescentConfig,
     OptimalRegularizationConfig,
@@ -32,8 +34,8 @@ def test_every_notebook_has_a_parameters_cell_with_a_profile():
         nb = nbformat.read(path, as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged 'parameters'"
-        first_code = next(c for c in nb.cells if c.cell_type == "code")
-        assert first_code is tagged[0], f"{path.name}: the parameters cell must be the first code cell"
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert code[1] is tagged[0], f"{path.name}: the parameters cell must follow the install cell"
         assert re.search(r'^profile = "ci"', tagged[0].source, re.MULTILINE), f"{path.name}: default profile is not 'ci'"
 
 
@@ -66,12 +68,49 @@ def test_failing_notebook_leaves_committed_copy_untouched(tmp_path):
     assert path.read_bytes() == before
 
 
+def test_every_notebook_starts_with_the_install_cell_for_the_configured_repository(tmp_path):
+    url, branch = repository(ROOT)
+    expected = install_cell_source(url, branch)
+    for path in book_notebooks(ROOT):
+        first = nbformat.read(path, as_version=4).cells[0]
+        assert has_install_cell(nbformat.read(path, as_version=4)), f"{path.name}: first cell is not the install cell"
+        assert first.source == expected, f"{path.name}: install cell differs from _config.yml's repository: run `overparam install-cells`"
+        assert not first.outputs, f"{path.name}: the install cell printed something where the library is installed"
+    # writing it is idempotent, and replaces a cell written for another address
+    copy = tmp_path / "nb.ipynb"
+    shutil.copy(book_notebooks(ROOT)[0], copy)
+    assert not sync_install_cell(copy, url, branch)
+    assert sync_install_cell(copy, "https://github.com/someone/fork", "dev")
+    assert "git+https://github.com/someone/fork@dev" in nbformat.read(copy, as_version=4).cells[0].source
+    assert len(nbformat.read(copy, as_version=4).cells) == len(nbformat.read(book_notebooks(ROOT)[0], as_version=4).cells)
+
+
+def test_install_cell_installs_from_the_clone_or_from_github_only_when_the_library_is_missing(tmp_path, monkeypatch):
+    import importlib.util
+    import subprocess
+
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(cmd))
+    code = install_cell_source("https://github.com/o/r", "main")
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    exec(code, {})  # the library is installed here: nothing to do
+    assert calls == []
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
+    exec(code, {})  # a clone: install it from ".."
+    monkeypatch.chdir(tmp_path)
+    exec(code, {})  # Colab: no clone, install from GitHub
+    assert [c[-1] for c in calls] == ["..", "git+https://github.com/o/r@main"]
+
+
 def test_strip_volatile_metadata_drops_timestamps_only():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
     nb.metadata["papermill"] = {"duration": 1.0}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     nb.cells[0].metadata.update({"papermill": {"start_time": "x"}, "execution": {"iopub.status.idle": "y"}, "tags": ["a"]})
     strip_volatile_metadata(nb)
-    assert "papermill" not in nb.metadata and nb.cells[0].metadata == {"tags": ["a"]}
+    assert "papermill" not in nb.metadata and "widgets" not in nb.metadata and nb.cells[0].metadata == {"tags": ["a"]}
 
 
 def test_book_builds_strictly_with_glued_numbers_figure_and_bibliography(tmp_path):
@@ -92,6 +131,23 @@ def test_book_builds_strictly_with_glued_numbers_figure_and_bibliography(tmp_pat
     for author in ("Allen-Zhu", "Frankle", "Hastie", "Nakkiran", "Zhang"):
         assert author in bibliography
     assert (html / "notebooks" / "ridgeless_least_squares.html").is_file()
+    status = (html / "book" / "execution_status.html").read_text()
+    assert status.count("overparam-lib") == len(book_notebooks(ROOT)) and "Python 3." in status
+    assert "mathjax/tex-chtml.js" in intro and "cdn.jsdelivr" not in intro  # MathJax served locally
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert_launch_buttons(html, *repository(ROOT))
+
+
+def assert_launch_buttons(html, url, branch):
+    """Every notebook page links Binder and Colab to its own .ipynb in the repository."""
+    owner_name = url.removeprefix("https://github.com/")
+    for path in book_notebooks(ROOT):
+        page = (html / "notebooks" / f"{path.stem}.html").read_text()
+        links = set(re.findall(r'href="(https://(?:mybinder\.org|colab\.research\.google\.com)[^"]*)"', page))
+        assert links == {
+            f"https://mybinder.org/v2/gh/{owner_name}/{branch}?urlpath=lab/tree/notebooks/{path.name}",
+            f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/notebooks/{path.name}",
+        }, f"{path.stem}.html: launch links {links}"
 
 
 def test_environment_yml_has_the_same_pins_as_requirements():
@@ -109,11 +165,17 @@ def test_only_the_default_run_writes_the_chapter_figure(tmp_path):
     import matplotlib.pyplot as plt
 
     fig = plt.figure()
-    assert not save_book_figure(fig, tmp_path / "full.png", RidgelessConfig(profile="full", n_train=400))
-    assert not save_book_figure(fig, tmp_path / "changed.png", RidgelessConfig(num_seeds=5))
-    assert not list(tmp_path.iterdir())
-    assert save_book_figure(fig, tmp_path / "figures" / "default.png", RidgelessConfig())
-    assert (tmp_path / "figures" / "default.png").read_bytes().startswith(b"\x89PNG")
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    assert not save_book_figure(fig, figures / "full.png", RidgelessConfig(profile="full", n_train=400))
+    assert not save_book_figure(fig, figures / "changed.png", RidgelessConfig(num_seeds=5))
+    assert not save_book_figure(fig, tmp_path / "no_such_folder" / "default.png", RidgelessConfig())  # e.g. Colab
+    assert not list(figures.iterdir())
+    assert save_book_figure(fig, figures / "default.png", RidgelessConfig())
+    assert (figures / "default.png").read_bytes().startswith(b"\x89PNG")
+    with pytest.MonkeyPatch.context() as mp:  # overparam run: a disposable copy of the book
+        mp.setenv(FIGURES_ENV_VAR, "always")
+        assert save_book_figure(fig, figures / "full.png", RidgelessConfig(profile="full", n_train=400))
     plt.close(fig)
 
 

@@ -1,0 +1,95 @@
+"""``overparam run`` and ``overparam status``: runs go to a copy of the book, never the committed notebooks."""
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from overparam_lib import runner
+from overparam_lib.book import build_html
+from overparam_lib.cli import main
+from overparam_lib.device import resolve_device
+from overparam_lib.errors import ParameterError
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = "ridgeless_least_squares.ipynb"
+
+
+@pytest.fixture
+def book(tmp_path):
+    """A copy of the book's sources (so runs and builds never touch the working tree)."""
+    src = tmp_path / "book"
+    for name in ("_config.yml", "_toc.yml"):
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, src / name)
+    for folder in ("book", "notebooks"):
+        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return src
+
+
+def test_targets_resolve_notebooks_chapters_and_all(book):
+    stems = lambda paths: [p.stem for p in paths]
+    everything = stems(runner.resolve_targets(book, ["all"]))
+    assert everything == sorted(p.stem for p in (book / "notebooks").glob("*.ipynb"))
+    assert stems(runner.resolve_targets(book, ["double_descent"]))[0] == "ridgeless_least_squares"
+    assert stems(runner.resolve_targets(book, [f"notebooks/{NOTEBOOK}", "ridgeless_least_squares"])) == [
+        "ridgeless_least_squares"
+    ]
+    with pytest.raises(ParameterError, match=r"target = 'nope' is not allowed: expected one of all, double_descent"):
+        runner.resolve_targets(book, ["nope"])
+
+
+def test_parameters_are_parsed_as_yaml_and_unknown_keys_are_refused(book):
+    notebook = [book / "notebooks" / NOTEBOOK]
+    assert runner.parse_parameters([("noise", "[0.1, 0.5]"), ("num_seeds", "3")], notebook) == {
+        "noise": [0.1, 0.5], "num_seeds": 3,
+    }
+    with pytest.raises(ParameterError, match=r"-p width = 3 is not allowed: expected a parameter of ridgeless"):
+        runner.parse_parameters([("width", "3")], notebook)
+
+
+def test_run_writes_an_executed_copy_records_it_and_builds_from_it(book, monkeypatch, capsys):
+    committed = (book / "notebooks" / NOTEBOOK).read_bytes()
+    committed_figure = (book / "book" / "figures" / "ridgeless_risk.png").read_bytes()
+    monkeypatch.chdir(book)
+    assert main(["run", "ridgeless_least_squares", "-p", "num_seeds", "4", "-p", "n_train", "-5"]) == 1  # fails
+    assert main(["run", "ridgeless_least_squares", "-p", "num_seeds", "40"]) == 0
+
+    stage = book / "_build" / "runs" / "ci" / "book"
+    executed = nbformat.read(stage / "notebooks" / NOTEBOOK, as_version=4)
+    injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert "num_seeds = 40" in injected.source
+    assert "profile: ci" in executed.cells[-1].outputs[0]["text"]  # the reproducibility stamp
+    failed = nbformat.read(book / "_build" / "runs" / "ci" / "failed" / NOTEBOOK, as_version=4)
+    assert any(o.get("ename") == "ParameterError" for c in failed.cells for o in c.get("outputs", []))
+    # the committed notebook and chapter figure are untouched; the copy's figure follows the run
+    assert (book / "notebooks" / NOTEBOOK).read_bytes() == committed
+    assert (book / "book" / "figures" / "ridgeless_risk.png").read_bytes() == committed_figure
+    assert (stage / "book" / "figures" / "ridgeless_risk.png").read_bytes() != committed_figure
+
+    history = [json.loads(line) for line in (book / "_build" / "runs" / "history.jsonl").read_text().splitlines()]
+    assert [h["result"].split(":")[0] for h in history] == ["failed", "ok"]
+    assert history[0]["result"] == "failed: ParameterError: n_train = -5 is not allowed: expected a positive integer"
+    assert history[1]["device"] == resolve_device().type and history[1]["parameters"] == {"num_seeds": 40}
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["notebook", "profile", "device", "seconds", "result", "finished"]
+    assert len(table) == 3 and table[2].split()[:3] == [NOTEBOOK, "ci", history[1]["device"]]
+    assert table[2].split()[4] == "ok"  # the last run of (notebook, profile) wins
+
+    assert build_html(stage, output=book) == 0  # what `overparam run ... --build` does
+    page = (book / "_build" / "html" / "notebooks" / "ridgeless_least_squares.html").read_text()
+    assert "num_seeds = 40" in page
+
+
+def test_cli_reports_bad_arguments_without_running(book, monkeypatch, capsys):
+    monkeypatch.chdir(book)
+    assert main(["run", "nope"]) == 2
+    assert "target = 'nope' is not allowed" in capsys.readouterr().err
+    assert main(["run", "all", "--profile", "huge"]) == 2
+    assert "profile = 'huge' is not allowed: expected one of 'ci', 'full'" in capsys.readouterr().err
+    assert not (book / "_build").exists()
+    assert main(["status"]) == 0 and "No runs yet" in capsys.readouterr().out
