@@ -5,3 +5,4 @@ import os
 from overparam_lib.progress import PROGRESS_ENV_VAR
 
 os.environ[PROGRESS_ENV_VAR] = "0"  # inherited by the kernels nbval and papermill start
+os.environ["OVERPARAM_CACHE_DIR"] = "off"  # tests recompute every sweep point, never read a cache

@@ -1,0 +1,252 @@
+"""Interactive explorers (ipywidgets) of the book's curves, shown as PNGs so notebooks run headless.
+
+An explorer is a VBox of controls above an ``ipywidgets.Output`` that holds the figure drawn
+at the controls' values. The figure is drawn on a pyplot-free :class:`matplotlib.figure.Figure`
+and put in the Output as widget state, never displayed into the cell: a notebook that builds
+an explorer gets the same cell outputs under papermill, nbval and a live kernel, and only a
+live kernel (Binder, Colab) redraws when a control moves. Displayed, an explorer also carries
+its starting figure as ``image/png``, which renderers without a widget manager show instead
+(the HTML book, whose ``_config.yml`` ranks that PNG above the widget view).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+from overparam_lib import theory
+from overparam_lib.errors import ParameterError
+from overparam_lib.sweeps import WidthSweep, interpolation_threshold
+
+GAMMA_MIN = 0.1  # smallest gamma = p/n drawn, as in the ridgeless notebook
+NUM_GAMMAS = 1000  # log-spaced gammas per curve
+# Allowed values = slider ranges, so a slider never clamps a value silently.
+GAMMA_MAX_RANGE = (2.0, 100.0)  # largest gamma drawn: past the peak at gamma = 1
+SIGNAL_RANGE = (0.1, 5.0)  # r^2 = ||beta||^2
+NOISE_RANGE = (0.0, 5.0)  # sigma^2
+RIDGE_EXPONENTS = (-3, 2)  # lambda in [1e-3, 1e2], on a log slider
+DPI = 100  # of the PNG in the Output widget
+STYLE = {"description_width": "initial"}  # slider labels at full width
+
+
+def _check_range(name: str, value: Any, low: float, high: float) -> float:
+    """Return ``value`` as a float if it is a number in [low, high], else raise ParameterError."""
+    real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not real or not low <= value <= high:  # also rejects nan
+        raise ParameterError(name, value, f"a number in [{low:g}, {high:g}]")
+    return float(value)
+
+
+class Explorer(widgets.VBox):
+    """Controls above an Output widget that shows, as a PNG, the figure drawn at their values."""
+
+    def __init__(self, title: str, controls: dict[str, widgets.ValueWidget], draw: Callable[..., Figure]):
+        """Lay out the controls, draw the figure once, and redraw it whenever a control's value changes.
+
+        Args:
+            title: what the explorer shows; its repr.
+            controls: value widgets, by the name of the ``draw`` argument they set.
+            draw: returns a new Figure given every control's value as a keyword argument.
+        """
+        self.title, self.controls, self._draw = title, controls, draw
+        self.output = widgets.Output()
+        super().__init__([*controls.values(), self.output])
+        for control in controls.values():
+            control.observe(self.render, names="value")
+        self.render()
+
+    def values(self) -> dict[str, Any]:
+        """The controls' current values, by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def render(self, change: dict | None = None) -> None:
+        """Draw the figure at the controls' values and make it the Output's only content, as a PNG."""
+        self._figure = self._draw(**self.values())
+        buffer = io.BytesIO()
+        self._figure.savefig(buffer, format="png", dpi=DPI)
+        self._png = buffer.getvalue()
+        # Setting ``outputs`` only syncs widget state. ``with self.output:`` + show would send display
+        # messages that land in the cell when no frontend routes them (papermill, nbval), and
+        # ``Output.append_display_data`` outside a kernel creates a global IPython shell; this dict
+        # is what it would append.
+        data = {"image/png": base64.b64encode(self._png).decode("ascii"), "text/plain": f"<{self.title}: figure>"}
+        self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
+
+    def figure(self) -> Figure:
+        """The figure shown now (pyplot-free: display it, or pass it to ``save_book_figure``)."""
+        return self._figure
+
+    def png(self) -> bytes:
+        """The PNG shown now."""
+        return self._png
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        # Beside the live widget, the figure on show as a PNG: the HTML book (built with no
+        # kernel; _config.yml ranks image/png above the widget view) shows that instead.
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["image/png"] = base64.b64encode(self._png).decode("ascii")
+        return bundle
+
+    def __repr__(self) -> str:
+        # nbval compares text/plain; the default widget repr would list the children, PNG included
+        return f"{self.title} (live in a Jupyter kernel: Binder, Colab)"
+
+
+def _check_ridge(gamma_max: Any, signal: Any, noise: Any, ridge: Any) -> tuple[float, float, float, float]:
+    """Raise ParameterError unless every argument of :func:`plot_ridge_risk` lies in its slider's range."""
+    return (_check_range("gamma_max", gamma_max, *GAMMA_MAX_RANGE), _check_range("signal", signal, *SIGNAL_RANGE),
+            _check_range("noise", noise, *NOISE_RANGE),
+            _check_range("ridge", ridge, *(10.0**e for e in RIDGE_EXPONENTS)))
+
+
+def plot_ridge_risk(ax: Axes, gamma_max: float, signal: float, noise: float, ridge: float) -> Axes:
+    """Draw the asymptotic risk of ridgeless, ridge and optimally tuned ridge regression vs gamma = p/n.
+
+    Args:
+        ax: where to draw.
+        gamma_max: largest gamma, in ``GAMMA_MAX_RANGE``; the curves start at ``GAMMA_MIN``.
+        signal: r^2 = ||beta||^2, in ``SIGNAL_RANGE``.
+        noise: sigma^2, in ``NOISE_RANGE``.
+        ridge: lambda, in ``[10**RIDGE_EXPONENTS[0], 10**RIDGE_EXPONENTS[1]]``.
+
+    Returns:
+        ``ax``, with lines of gid ``"ridgeless"``, ``"ridge"`` (at ``ridge``) and ``"optimal"``
+        (at ``lambda* = sigma^2 gamma / r^2``) on ``NUM_GAMMAS`` log-spaced gammas.
+
+    Risks from :mod:`overparam_lib.theory` ({cite}`HastieSurprises2020`, Theorems 1, 5 and 6).
+    With ``noise = 0``, ``lambda* = 0`` and the tuned risk is the ridgeless one.
+    """
+    gamma_max, signal, noise, ridge = _check_ridge(gamma_max, signal, noise, ridge)
+    gamma = np.geomspace(GAMMA_MIN, gamma_max, NUM_GAMMAS)  # (G,)
+    ridgeless = theory.ridgeless_risk(gamma, signal, noise)  # (G,), inf at gamma = 1
+    optimal = theory.ridge_risk(gamma, theory.optimal_ridge(gamma, signal, noise), signal, noise) if noise > 0 else ridgeless
+    ridge_color, optimal_color = matplotlib.colormaps["viridis"]([0.15, 0.75])
+    ax.plot(gamma, ridgeless, ":", color="gray", lw=1.2, label=r"ridgeless ($\lambda \to 0^+$)", gid="ridgeless")
+    ax.plot(gamma, theory.ridge_risk(gamma, ridge, signal, noise), "-", color=ridge_color, lw=1.8,
+            label=rf"ridge, $\lambda = {ridge:.3g}$", gid="ridge")
+    ax.plot(gamma, optimal, "--", color=optimal_color, lw=1.5, label=r"ridge at $\lambda^* = \sigma^2\gamma/r^2$",
+            gid="optimal")
+    ax.axvline(1, color="gray", lw=0.8, ls=":")
+    ax.set(xscale="log", xlim=(0.9 * GAMMA_MIN, 1.1 * gamma_max), ylim=(0, 1.6 * max(signal, noise)),
+           xlabel=r"$\gamma = p/n$", ylabel=r"excess risk $\|\hat\beta-\beta\|^2$",
+           title=rf"Asymptotic risk, $r^2 = {signal:.3g}$, $\sigma^2 = {noise:.3g}$")
+    ax.legend(fontsize=8, loc="upper right")
+    return ax
+
+
+def _ridge_figure(**values: float) -> Figure:
+    fig = Figure(figsize=(7, 4.2), layout="constrained", facecolor="white")
+    plot_ridge_risk(fig.add_subplot(), **values)
+    return fig
+
+
+def ridge_risk_explorer(gamma_max: float = 10.0, signal: float = 1.0, noise: float = 0.25, ridge: float = 0.1) -> Explorer:
+    """Sliders for gamma_max, r^2, sigma^2 and lambda over :func:`plot_ridge_risk`; arguments as there."""
+    gamma_max, signal, noise, ridge = _check_ridge(gamma_max, signal, noise, ridge)  # before any widget exists
+    controls = {
+        "gamma_max": widgets.FloatSlider(gamma_max, min=GAMMA_MAX_RANGE[0], max=GAMMA_MAX_RANGE[1], step=0.5,
+                                         description="largest γ = p/n", readout_format=".3g", style=STYLE),
+        "signal": widgets.FloatSlider(signal, min=SIGNAL_RANGE[0], max=SIGNAL_RANGE[1], step=0.05,
+                                      description="signal r²", readout_format=".3g", style=STYLE),
+        "noise": widgets.FloatSlider(noise, min=NOISE_RANGE[0], max=NOISE_RANGE[1], step=0.05,
+                                     description="noise σ²", readout_format=".3g", style=STYLE),
+        "ridge": widgets.FloatLogSlider(ridge, min=RIDGE_EXPONENTS[0], max=RIDGE_EXPONENTS[1], step=0.05,
+                                        description="ridge λ", readout_format=".3g", style=STYLE),
+    }
+    return Explorer("Ridge risk explorer", controls, _ridge_figure)
+
+
+def _check_sweep(sweep: Any, noise_index: Any, width_index: Any) -> tuple[int, int]:
+    """Raise ParameterError unless ``sweep`` is a consistent WidthSweep and the indices lie in it."""
+    if not isinstance(sweep, WidthSweep):
+        raise ParameterError("sweep", type(sweep).__name__, "a WidthSweep")
+    R, L, W = len(sweep.steps), len(sweep.noise), len(sweep.widths)
+    shape = np.shape(sweep.train_error)
+    if len(shape) != 4 or shape[:2] != (R, L) or shape[3] != W or shape[2] < 1 or np.shape(sweep.test_error) != shape:
+        raise ParameterError("sweep.train_error.shape", shape, f"(R, L, S, W) = ({R}, {L}, S >= 1, {W}), as test_error")
+    for name, index, size in (("noise_index", noise_index, L), ("width_index", width_index, W)):
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool) or not 0 <= index < size:
+            raise ParameterError(name, index, f"an integer in [0, {size - 1}]")
+    return int(noise_index), int(width_index)
+
+
+def plot_sweep_point(axes: Sequence[Axes], sweep: WidthSweep, noise_index: int, width_index: int) -> Sequence[Axes]:
+    """Draw a width sweep's errors at one noise level: model-wise (left) and, at one width, epoch-wise (right).
+
+    Args:
+        axes: two Axes, (by width, by step).
+        sweep: from :func:`overparam_lib.sweeps.run_width_sweep`.
+        noise_index: which ``sweep.noise`` level.
+        width_index: which ``sweep.widths`` entry the right panel shows and the left panel marks.
+
+    Returns:
+        ``axes``. Lines of gid ``"test"`` (solid) and ``"train"`` (dashed) on both: means over
+        seeds of the last recorded step vs width on the left, of every recorded step on the right.
+    """
+    noise_index, width_index = _check_sweep(sweep, noise_index, width_index)
+    ax_width, ax_step = axes
+    color = matplotlib.colormaps["viridis"](np.linspace(0.1, 0.8, len(sweep.noise)))[noise_index]  # as in the notebook
+    width, noise = sweep.widths[width_index], sweep.noise[noise_index]
+    final_test = sweep.test_error[-1, noise_index].mean(0)  # (W,) last recorded step, mean over seeds
+    ax_width.plot(sweep.widths, final_test, "o-", ms=4, color=color, label="test", gid="test")
+    ax_width.plot(sweep.widths, sweep.train_error[-1, noise_index].mean(0), "--", color=color, label="train",
+                  gid="train")
+    ax_width.plot(width, final_test[width_index], "*", ms=14, mec="k", color=color, label=f"h = {width}",
+                  gid="selected")
+    ax_width.set(xlabel="hidden width $h$", ylabel="error", ylim=(0, 1),
+                 title=f"{100 * noise:g}% label noise, after {sweep.steps[-1]} steps")
+    ax_width.set_xscale("log", base=2)  # widths are log-spaced powers of 2 or between them: label 2, 4, 8, ...
+    ax_width.xaxis.set_major_formatter(ScalarFormatter())
+    ax_width.xaxis.set_minor_formatter(NullFormatter())
+    steps = np.maximum(sweep.steps, 1)  # (R,) initialization (step 0) drawn at 1 on the log axis
+    ax_step.plot(steps, sweep.test_error[:, noise_index, :, width_index].mean(1), "-", color=color, label="test",
+                 gid="test")  # (R,)
+    ax_step.plot(steps, sweep.train_error[:, noise_index, :, width_index].mean(1), "--", color=color, label="train",
+                 gid="train")  # (R,)
+    ax_step.set(xscale="log", xlabel="optimizer step", ylabel="error", ylim=(0, 1),
+                title=f"h = {width}: error during training")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    return axes
+
+
+def _sweep_figure(sweep: WidthSweep, **indices: int) -> Figure:
+    fig = Figure(figsize=(11, 4.2), layout="constrained", facecolor="white")
+    plot_sweep_point(fig.subplots(1, 2), sweep, **indices)
+    return fig
+
+
+def sweep_explorer(sweep: WidthSweep, noise_index: int | None = None, width_index: int | None = None) -> Explorer:
+    """A noise dropdown and a width slider over :func:`plot_sweep_point`.
+
+    Args:
+        sweep: from :func:`overparam_lib.sweeps.run_width_sweep`.
+        noise_index: initial noise level; default the last (noisiest).
+        width_index: initial width; default the one nearest the interpolation threshold of that
+            noise level (mean final training error over seeds), or the middle one if none.
+    """
+    if noise_index is None and isinstance(sweep, WidthSweep):
+        noise_index = len(sweep.noise) - 1
+    if width_index is None:
+        noise_index, _ = _check_sweep(sweep, noise_index, 0)  # before indexing with it
+        threshold = interpolation_threshold(sweep.widths, sweep.train_error[-1, noise_index].mean(0))
+        middle = len(sweep.widths) // 2
+        width_index = int(np.argmin(np.abs(np.log(sweep.widths / threshold)))) if np.isfinite(threshold) else middle
+    noise_index, width_index = _check_sweep(sweep, noise_index, width_index)
+    controls = {
+        "noise_index": widgets.Dropdown(options=[(f"{100 * q:g}% label noise", i) for i, q in enumerate(sweep.noise)],
+                                        value=noise_index, description="noise", style=STYLE),
+        "width_index": widgets.SelectionSlider(options=[(str(h), j) for j, h in enumerate(sweep.widths)],
+                                               value=width_index, description="hidden width h", style=STYLE),
+    }
+    return Explorer("Width sweep explorer", controls, functools.partial(_sweep_figure, sweep))

@@ -1,0 +1,158 @@
+"""Explorers: one PNG per render as widget state, curves equal to the theory and the sweep arrays, quiet, checked."""
+
+import base64
+import io
+import warnings
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from overparam_lib import explorers, theory
+from overparam_lib.errors import ParameterError
+from overparam_lib.sweeps import WidthSweep
+
+RTOL = 1e-12  # the plotted arrays are the library's own arrays: only float64 round-off
+
+
+@pytest.fixture
+def sweep() -> WidthSweep:
+    """A hand-made sweep, no training: R = 4 steps, L = 2 noise levels, S = 3 seeds, W = 5 widths."""
+    rng = np.random.default_rng(0)
+    shape = (4, 2, 3, 5)  # (R, L, S, W)
+    train_error = rng.uniform(0.1, 0.9, shape)
+    train_error[-1, 1, :, 2:] = 0.0  # noise level 1 interpolates from width 8 on
+    return WidthSweep(
+        widths=np.array([2, 4, 8, 16, 32]), noise=np.array([0.0, 0.2]), num_parameters=np.arange(1, 6) * 100,
+        steps=np.array([0, 10, 100, 1000]), train_error=train_error, test_error=rng.uniform(0.1, 0.9, shape),
+        train_loss=rng.uniform(0, 2, shape), test_loss=rng.uniform(0, 2, shape),
+    )
+
+
+def shown_png(explorer: explorers.Explorer) -> bytes:
+    """The PNG in the explorer's Output widget, which must hold exactly one display_data output."""
+    (output,) = explorer.output.outputs
+    assert output["output_type"] == "display_data"
+    assert set(output["data"]) == {"image/png", "text/plain"}
+    png = base64.b64decode(output["data"]["image/png"])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    return png
+
+
+def lines(ax) -> dict:
+    """An Axes' lines by gid, as (xdata, ydata) float arrays."""
+    return {line.get_gid(): (np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float))
+            for line in ax.lines if line.get_gid()}
+
+
+def check_ridge_curves(explorer: explorers.Explorer, gamma_max, signal, noise, ridge):
+    """The plotted curves equal overparam_lib.theory at these values."""
+    curves = lines(explorer.figure().axes[0])
+    gamma = curves["ridge"][0]
+    np.testing.assert_allclose(gamma, np.geomspace(explorers.GAMMA_MIN, gamma_max, explorers.NUM_GAMMAS), rtol=RTOL)
+    np.testing.assert_allclose(curves["ridge"][1], theory.ridge_risk(gamma, ridge, signal, noise), rtol=RTOL)
+    lam_star = theory.optimal_ridge(gamma, signal, noise)
+    np.testing.assert_allclose(curves["optimal"][1], theory.ridge_risk(gamma, lam_star, signal, noise), rtol=RTOL)
+    np.testing.assert_allclose(curves["ridgeless"][1], theory.ridgeless_risk(gamma, signal, noise), rtol=RTOL)
+
+
+def test_ridge_explorer_shows_one_png_and_a_short_repr():
+    explorer = explorers.ridge_risk_explorer()
+    assert isinstance(explorer, widgets.VBox) and explorer.output in explorer.children
+    assert shown_png(explorer) == explorer.png()
+    assert repr(explorer) == "Ridge risk explorer (live in a Jupyter kernel: Binder, Colab)"
+    assert explorer.values() == {"gamma_max": 10.0, "signal": 1.0, "noise": 0.25, "ridge": 0.1}
+    check_ridge_curves(explorer, 10.0, 1.0, 0.25, 0.1)
+    buffer = io.BytesIO()  # figure() is the figure the PNG was made from
+    explorer.figure().savefig(buffer, format="png", dpi=explorers.DPI)
+    assert buffer.getvalue() == explorer.png()
+
+
+@pytest.mark.parametrize(("name", "value"), [("ridge", 1.0), ("signal", 2.0), ("noise", 0.5), ("gamma_max", 20.0)])
+def test_ridge_explorer_redraws_on_a_slider_change(name, value):
+    explorer = explorers.ridge_risk_explorer(gamma_max=10.0, signal=1.0, noise=0.25, ridge=0.1)
+    before = shown_png(explorer)
+    explorer.controls[name].value = value
+    assert shown_png(explorer) != before and shown_png(explorer) == explorer.png()
+    check_ridge_curves(explorer, **explorer.values())
+    assert explorer.values()[name] == value
+
+
+def test_ridge_risk_without_noise_is_tuned_at_lambda_zero():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0/0 from lambda* = 0
+        ax = explorers.plot_ridge_risk(Figure().add_subplot(), gamma_max=5.0, signal=1.0, noise=0.0, ridge=0.01)
+    curves = lines(ax)
+    np.testing.assert_array_equal(curves["optimal"][1], theory.ridgeless_risk(curves["optimal"][0], 1.0, 0.0))
+
+
+def test_sweep_explorer_panels_are_the_sweep_means(sweep):
+    explorer = explorers.sweep_explorer(sweep, noise_index=0, width_index=1)
+    assert repr(explorer) == "Width sweep explorer (live in a Jupyter kernel: Binder, Colab)"
+    before = shown_png(explorer)
+    for noise_index, width_index in [(0, 1), (1, 1), (1, 4)]:
+        explorer.controls["noise_index"].value = noise_index
+        explorer.controls["width_index"].value = width_index
+        by_width, by_step = (lines(ax) for ax in explorer.figure().axes)
+        for key, error in (("test", sweep.test_error), ("train", sweep.train_error)):
+            np.testing.assert_allclose(by_width[key][0], sweep.widths, rtol=RTOL)
+            np.testing.assert_allclose(by_width[key][1], error[-1, noise_index].mean(0), rtol=RTOL)
+            np.testing.assert_allclose(by_step[key][0], np.maximum(sweep.steps, 1), rtol=RTOL)
+            np.testing.assert_allclose(by_step[key][1], error[:, noise_index, :, width_index].mean(1), rtol=RTOL)
+        assert by_width["selected"][0] == [sweep.widths[width_index]]
+    assert shown_png(explorer) != before
+
+
+def test_sweep_explorer_starts_at_the_noisiest_threshold(sweep):
+    assert explorers.sweep_explorer(sweep).values() == {"noise_index": 1, "width_index": 2}  # threshold h = 8
+    assert explorers.sweep_explorer(sweep, noise_index=0).values() == {"noise_index": 0, "width_index": 2}  # middle
+
+
+@pytest.mark.parametrize("build", ["ridge", "sweep"])
+def test_explorers_print_nothing_and_leave_pyplot_alone(build, sweep, capsys):
+    figures = plt.get_fignums()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if build == "ridge":
+            explorers.ridge_risk_explorer().controls["ridge"].value = 1.0  # a redraw is quiet too
+        else:
+            explorers.sweep_explorer(sweep).controls["width_index"].value = 0
+    assert capsys.readouterr() == ("", "")
+    assert plt.get_fignums() == figures
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("gamma_max", 1.0), ("gamma_max", 500.0), ("gamma_max", float("nan")), ("gamma_max", "10"),
+     ("signal", 0.0), ("signal", True), ("noise", -0.1), ("ridge", 0.0), ("ridge", 1e-5), ("ridge", 1e3)],
+)
+def test_ridge_explorer_rejects_bad_values(name, value):
+    values = {"gamma_max": 10.0, "signal": 1.0, "noise": 0.25, "ridge": 0.1} | {name: value}
+    with pytest.raises(ParameterError, match=name) as error:
+        explorers.ridge_risk_explorer(**values)
+    assert error.value.name == name
+    with pytest.raises(ParameterError, match=name):
+        explorers.plot_ridge_risk(Figure().add_subplot(), **values)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [({"noise_index": 2}, "noise_index"), ({"noise_index": -1}, "noise_index"), ({"noise_index": 1.0}, "noise_index"),
+     ({"width_index": 5}, "width_index"), ({"width_index": True}, "width_index")],
+)
+def test_sweep_explorer_rejects_bad_indices(sweep, kwargs, name):
+    with pytest.raises(ParameterError, match=name) as error:
+        explorers.sweep_explorer(sweep, **kwargs)
+    assert error.value.name == name
+
+
+def test_sweep_explorer_rejects_what_is_not_a_consistent_sweep(sweep):
+    with pytest.raises(ParameterError, match="sweep"):
+        explorers.sweep_explorer({"widths": sweep.widths})
+    fields = {k: getattr(sweep, k) for k in sweep.__dataclass_fields__}
+    with pytest.raises(ParameterError, match="sweep.train_error.shape"):
+        explorers.sweep_explorer(WidthSweep(**fields | {"widths": sweep.widths[:-1]}))
+    with pytest.raises(ParameterError, match="sweep.train_error.shape"):
+        explorers.plot_sweep_point(Figure().subplots(1, 2), WidthSweep(**fields | {"test_error": sweep.test_error[:-1]}), 0, 0)
