@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ast
 import datetime
-import logging
 import json
+import logging
 import shutil
 import sys
 import tempfile
@@ -25,7 +25,12 @@ import papermill
 import yaml
 from tqdm import tqdm
 
-from overparam_lib.book import FIGURES_ENV_VAR, book_notebooks, environ, strip_volatile_metadata
+from overparam_lib.book import (
+    FIGURES_ENV_VAR,
+    book_notebooks,
+    environ,
+    strip_volatile_metadata,
+)
 from overparam_lib.errors import ParameterError
 from overparam_lib.params import PROFILES
 from overparam_lib.progress import PROGRESS_ENV_VAR, progress_enabled
@@ -92,9 +97,9 @@ def parse_parameters(pairs: list[tuple[str, str]], notebooks: list[Path]) -> dic
     values = {key: yaml.safe_load(value) for key, value in pairs}
     for path in notebooks:
         allowed = notebook_parameters(path)
-        for key in values:
+        for key, value in values.items():
             if key not in allowed:
-                raise ParameterError(f"-p {key}", values[key], f"a parameter of {path.name}: {', '.join(allowed)}")
+                raise ParameterError(f"-p {key}", value, f"a parameter of {path.name}: {', '.join(allowed)}")
     return values
 
 

@@ -16,7 +16,12 @@ from overparam_lib.book import (
     save_book_figure,
     strip_volatile_metadata,
 )
-from overparam_lib.launch import has_install_cell, install_cell_source, repository, sync_install_cell
+from overparam_lib.launch import (
+    has_install_cell,
+    install_cell_source,
+    repository,
+    sync_install_cell,
+)
 from overparam_lib.params import (
     DeepDoubleDescentConfig,
     OptimalRegularizationConfig,
@@ -95,12 +100,12 @@ def test_install_cell_installs_from_the_clone_or_from_github_only_when_the_libra
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
-    exec(code, {})  # the library is installed here: nothing to do
+    exec(code, {})  # noqa: S102 (the cell's own code)  the library is installed here: nothing to do
     assert calls == []
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
-    exec(code, {})  # a clone: install it from ".."
+    exec(code, {})  # noqa: S102  a clone: install it from ".."
     monkeypatch.chdir(tmp_path)
-    exec(code, {})  # Colab: no clone, install from GitHub
+    exec(code, {})  # noqa: S102  Colab: no clone, install from GitHub
     assert [c[-1] for c in calls] == ["..", "git+https://github.com/o/r@main"]
 
 
