@@ -37,7 +37,7 @@ from overparam_lib.progress import PROGRESS_ENV_VAR, progress_enabled
 from overparam_lib.repro import RUN_RECORD_ENV_VAR
 
 _BOOK_FILES = ("_config.yml", "_toc.yml")
-_BOOK_DIRS = ("book", "notebooks")
+_BOOK_DIRS = ("book", "notebooks", "_ext")  # _ext: local Sphinx extensions _config.yml loads
 
 
 @dataclass
