@@ -47,5 +47,5 @@ def repro_stamp(config) -> dict[str, str]:
 
 
 def format_stamp(stamp: dict[str, str]) -> str:
-    """One line for the end of a notebook."""
-    return " · ".join(f"{key.replace('_', ' ')}: {value}" for key, value in stamp.items())
+    """One ``key: value`` line per entry, for the end of a notebook."""
+    return "\n".join(f"{key.replace('_', ' ') + ':':<10} {value}" for key, value in stamp.items())

@@ -61,7 +61,7 @@ def test_run_writes_an_executed_copy_records_it_and_builds_from_it(book, monkeyp
     executed = nbformat.read(stage / "notebooks" / NOTEBOOK, as_version=4)
     injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert "num_seeds = 40" in injected.source
-    assert "profile: ci" in executed.cells[-1].outputs[0]["text"]  # the reproducibility stamp
+    assert "profile:   ci" in executed.cells[-1].outputs[0]["text"]  # the reproducibility stamp
     failed = nbformat.read(book / "_build" / "runs" / "ci" / "failed" / NOTEBOOK, as_version=4)
     assert any(o.get("ename") == "ParameterError" for c in failed.cells for o in c.get("outputs", []))
     # the committed notebook and chapter figure are untouched; the copy's figure follows the run
