@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import papermill
 from tqdm import tqdm
 
 from overparam_lib.progress import PROGRESS_ENV_VAR
@@ -84,6 +83,8 @@ def execute(notebook: Path, parameters: dict | None = None, timeout: int = 600) 
     The run writes to a temporary file first, so a failing notebook leaves the
     committed one untouched (its error report is returned, not written).
     """
+    import papermill  # here, not at the top: notebooks import this module without papermill (Colab)
+
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         executed = Path(tmp) / notebook.name

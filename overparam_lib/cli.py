@@ -38,7 +38,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from overparam_lib import book, launch, runner  # after parsing: --help stays fast
+    try:  # after parsing, so --help stays fast
+        from overparam_lib import book, launch, runner
+    except ModuleNotFoundError as exc:  # e.g. a notebook-only install (Colab) has no papermill
+        print(f"overparam: {exc.name} is not installed: pip install -r requirements.txt "
+              "(or the extra overparam-lib[book])", file=sys.stderr)
+        return 2
 
     root = book.find_root()
     try:

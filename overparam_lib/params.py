@@ -17,6 +17,7 @@ import numpy as np
 
 from overparam_lib.device import resolve_device
 from overparam_lib.errors import ParameterError, check_int, check_real, check_reals
+from overparam_lib.repro import start_clock
 
 PROFILES = ("ci", "full")
 
@@ -48,6 +49,7 @@ def configure(config_cls: type[Config], params: Mapping[str, Any]) -> Config:
     values["profile"] = profile
     config = config_cls(**values)
     config.validate()
+    start_clock()  # the reproducibility stamp's wall time runs from here
     return config
 
 

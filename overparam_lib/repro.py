@@ -17,13 +17,20 @@ from overparam_lib.device import resolve_device
 #: learns what the kernel saw (device, wall time) without parsing notebook outputs.
 RUN_RECORD_ENV_VAR = "OVERPARAM_RUN_RECORD"
 
-# The library is imported in a notebook's first cells, so time since import is the
-# notebook's wall time up to its stamp (to within the kernel start-up).
-_IMPORTED_AT = time.perf_counter()
+_started_at = time.perf_counter()  # reset by start_clock()
+
+
+def start_clock() -> None:
+    """Start timing a notebook run: :func:`~overparam_lib.params.configure` calls it, so the
+    stamp's wall time runs from the validation cell, also when a kernel runs a notebook twice."""
+    global _started_at
+    _started_at = time.perf_counter()
 
 
 def repro_stamp(config) -> dict[str, str]:
     """What produced this run: library, torch and Python versions, device, profile, seed, wall time.
+
+    Wall time runs from the notebook's validation cell (:func:`start_clock`) to this call.
 
     Args:
         config: the notebook's validated config (fields ``profile``, ``device``, ``seed``).
@@ -38,7 +45,7 @@ def repro_stamp(config) -> dict[str, str]:
         "device": f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else device.type,
         "profile": config.profile,
         "seed": str(config.seed),
-        "wall_time": f"{time.perf_counter() - _IMPORTED_AT:.1f} s",
+        "wall_time": f"{time.perf_counter() - _started_at:.1f} s",
     }
     record = os.environ.get(RUN_RECORD_ENV_VAR)
     if record:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import hashlib
 import json
 import logging
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 import nbformat
 import papermill
 import yaml
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from tqdm import tqdm
 
 from overparam_lib.book import (
@@ -95,6 +97,8 @@ def parse_parameters(pairs: list[tuple[str, str]], notebooks: list[Path]) -> dic
     Every key must be a parameter of every notebook it is given to.
     """
     values = {key: yaml.safe_load(value) for key, value in pairs}
+    if "profile" in values:
+        raise ParameterError("-p profile", values["profile"], "no -p profile: use --profile ci|full")
     for path in notebooks:
         allowed = notebook_parameters(path)
         for key, value in values.items():
@@ -110,46 +114,73 @@ def notebook_parameters(path: Path) -> list[str]:
     return [target.id for targets in assigned for target in targets if isinstance(target, ast.Name)]
 
 
+def _sources(root: Path) -> list[Path]:
+    """The committed files a staged book is made of."""
+    files = [root / name for name in _BOOK_FILES]
+    files += sorted(p for folder in _BOOK_DIRS for p in (root / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return files
+
+
 def stage_book(root: Path, profile: str) -> Path:
-    """Copy the book into ``_build/runs/<profile>/book``; keep figures and notebooks of earlier runs."""
+    """The copy of the book that runs with ``profile`` execute into: ``_build/runs/<profile>/book``.
+
+    Notebooks and figures from earlier runs are kept while the committed sources stay the
+    same; once any source changes (an edit, a pull), the copy is made afresh, so a build
+    never pairs new chapter text with notebooks executed from old code.
+    """
     stage = runs_dir(root) / profile / "book"
-    for name in _BOOK_FILES:
-        (stage / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(root / name, stage / name)
-    for folder in _BOOK_DIRS:
-        for source in (root / folder).rglob("*"):
-            target = stage / source.relative_to(root)
-            earlier_result = source.suffix in (".ipynb", ".png")  # produced by runs in this profile
-            if source.is_file() and not (earlier_result and target.exists()):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
+    sources = _sources(root)
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    marker = stage / ".sources-sha256"
+    if marker.is_file() and marker.read_text() == digest.hexdigest():
+        return stage
+    shutil.rmtree(stage, ignore_errors=True)
+    for path in sources:
+        target = stage / path.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    marker.write_text(digest.hexdigest())
     return stage
 
 
 def run_notebook(notebook: Path, stage: Path, profile: str, parameters: dict, timeout: int | None) -> RunRecord:
-    """Execute the committed ``notebook`` into ``stage/notebooks`` (only if it succeeds)."""
+    """Execute the committed ``notebook`` and, only if it succeeds, put it and its figures in ``stage``.
+
+    The notebook runs in a scratch tree (``notebooks/`` beside a copy of ``book/figures``)
+    so a run that fails halfway leaves neither its notebook nor its figures in the stage;
+    the failed notebook is kept in ``_build/runs/<profile>/failed/`` for reading.
+    """
     record = RunRecord(notebook.name, profile, parameters)
-    staged = stage / "notebooks" / notebook.name
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        executed, stamp = Path(tmp) / notebook.name, Path(tmp) / "stamp.json"
+        scratch = Path(tmp)
+        shutil.copytree(stage / "book" / "figures", scratch / "book" / "figures")
+        (scratch / "notebooks").mkdir()
+        executed, stamp = scratch / "notebooks" / notebook.name, scratch / "stamp.json"
         # The kernel inherits these: no progress bars in outputs, the stamp written to a
-        # file, and chapter figures written into this copy of the book whatever the profile.
+        # file, and chapter figures written whatever the profile (into the scratch tree).
         kernel_env = {PROGRESS_ENV_VAR: "0", RUN_RECORD_ENV_VAR: str(stamp), FIGURES_ENV_VAR: "always"}
         try:
             with environ(kernel_env):
                 papermill.execute_notebook(
                     str(notebook), str(executed), parameters={"profile": profile, **parameters},
-                    kernel_name="python3", cwd=str(staged.parent), progress_bar=progress_enabled(),
+                    kernel_name="python3", cwd=str(executed.parent), progress_bar=progress_enabled(),
                     execution_timeout=timeout,
                 )
         except papermill.PapermillExecutionError as exc:
             record.result = f"failed: {exc.ename}: {exc.evalue}"
+        except (CellTimeoutError, DeadKernelError) as exc:  # the other notebooks still run
+            record.result = f"failed: {type(exc).__name__}: {exc}"
         record.seconds = round(time.perf_counter() - start, 1)
         record.device = json.loads(stamp.read_text())["device"] if stamp.is_file() else "?"
-        output = staged if record.result == "ok" else stage.parent / "failed" / notebook.name
+        output = stage / "notebooks" / notebook.name if record.result == "ok" else stage.parent / "failed" / notebook.name
         output.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(strip_volatile_metadata(nbformat.read(executed, as_version=4)), output)
+        if executed.is_file():
+            nbformat.write(strip_volatile_metadata(nbformat.read(executed, as_version=4)), output)
+        if record.result == "ok":
+            shutil.copytree(scratch / "book" / "figures", stage / "book" / "figures", dirs_exist_ok=True)
     record.output = str(output)
     record.finished = datetime.datetime.now().isoformat(timespec="seconds")
     return record
@@ -160,17 +191,23 @@ def run(root: Path, notebooks: list[Path], profile: str, parameters: dict, timeo
     if profile not in PROFILES:
         raise ParameterError("profile", profile, f"one of {', '.join(map(repr, PROFILES))}")
     stage = stage_book(root, profile)
-    # papermill's own parameter check misreads our commented parameter cells; ours is notebook_parameters
-    logging.getLogger("papermill").setLevel(logging.ERROR)
+    # papermill's own parameter check misreads our commented parameter cells (ours is
+    # notebook_parameters), so its "unknown parameter" warnings are wrong: hide them
+    papermill_log = logging.getLogger("papermill")
+    level = papermill_log.level
+    papermill_log.setLevel(logging.ERROR)
     records = []
-    bar = tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb", file=sys.stdout)
-    for notebook in bar:
-        bar.set_postfix_str(notebook.name)
-        record = run_notebook(notebook, stage, profile, parameters, timeout)
-        bar.write(f"{record.notebook}: {record.result} in {record.seconds:.1f} s on {record.device}")
-        with open(runs_dir(root) / "history.jsonl", "a") as history:
-            history.write(json.dumps(asdict(record)) + "\n")
-        records.append(record)
+    try:
+        bar = tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb", file=sys.stdout)
+        for notebook in bar:
+            bar.set_postfix_str(notebook.name)
+            record = run_notebook(notebook, stage, profile, parameters, timeout)
+            bar.write(f"{record.notebook}: {record.result} in {record.seconds:.1f} s on {record.device}")
+            with open(runs_dir(root) / "history.jsonl", "a") as history:
+                history.write(json.dumps(asdict(record)) + "\n")
+            records.append(record)
+    finally:
+        papermill_log.setLevel(level)
     return records
 
 

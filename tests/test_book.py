@@ -210,3 +210,26 @@ def test_parameters_cell_defaults_equal_the_config_defaults():
         defaults = asdict(configs[path.name]())
         assert {k: namespace[k] for k in defaults} == defaults, path.name
         assert set(namespace) - {"__builtins__"} == set(defaults), f"{path.name}: parameters not in the config"
+
+
+def test_notebook_imports_need_neither_papermill_nor_jupyter_book():
+    # Colab installs only the library's core dependencies (see pyproject.toml).
+    code = """
+import builtins
+real_import = builtins.__import__
+def without_book_tools(name, *args, **kwargs):
+    if name.split(".")[0] in ("papermill", "jupyter_book", "nbval", "playwright"):
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = without_book_tools
+import overparam_lib.book, overparam_lib.data, overparam_lib.explorers, overparam_lib.params
+import overparam_lib.random_features, overparam_lib.repro, overparam_lib.sweeps, overparam_lib.theory
+from overparam_lib.cli import main
+assert main(["status"]) == 2  # the runner says what to install instead of a traceback
+"""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "papermill is not installed: pip install -r requirements.txt" in result.stderr
