@@ -77,32 +77,41 @@ def environ(values: dict[str, str]):
                 os.environ[key] = value
 
 
+def run_papermill(notebook: Path, executed: Path, parameters: dict, cwd: Path, env: dict[str, str] | None = None,
+                  timeout: int | None = None, progress_bar: bool = False) -> str | None:
+    """Execute ``notebook`` into ``executed`` with papermill; returns the error (``"Name: message"``) or None.
+
+    The kernel inherits ``env`` and ``OVERPARAM_PROGRESS=0`` (no progress bars in outputs).
+    """
+    import papermill  # here, not at the top: notebooks import this module without papermill (Colab)
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    try:
+        with environ({PROGRESS_ENV_VAR: "0", **(env or {})}):
+            papermill.execute_notebook(
+                str(notebook), str(executed), parameters=parameters, kernel_name="python3", cwd=str(cwd),
+                progress_bar=progress_bar, execution_timeout=timeout,
+            )
+    except papermill.PapermillExecutionError as exc:
+        return f"{exc.ename}: {exc.evalue}"
+    except (CellTimeoutError, DeadKernelError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def execute(notebook: Path, parameters: dict | None = None, timeout: int = 600) -> RunResult:
     """Run ``notebook`` with papermill and, only if every cell succeeds, replace it.
 
     The run writes to a temporary file first, so a failing notebook leaves the
     committed one untouched (its error report is returned, not written).
     """
-    import papermill  # here, not at the top: notebooks import this module without papermill (Colab)
-
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         executed = Path(tmp) / notebook.name
-        try:
-            with environ({PROGRESS_ENV_VAR: "0"}):  # the kernel inherits it: no progress bars in outputs
-                papermill.execute_notebook(
-                    str(notebook),
-                    str(executed),
-                    parameters=parameters or {},
-                    kernel_name="python3",
-                    cwd=str(notebook.parent),
-                    progress_bar=False,
-                    execution_timeout=timeout,
-                )
-        except papermill.PapermillExecutionError as exc:
-            return RunResult(notebook, time.perf_counter() - start, f"{exc.ename}: {exc.evalue}")
-        nb = strip_volatile_metadata(nbformat.read(executed, as_version=4))
-        nbformat.write(nb, notebook)
+        error = run_papermill(notebook, executed, parameters or {}, notebook.parent, timeout=timeout)
+        if error:
+            return RunResult(notebook, time.perf_counter() - start, error)
+        nbformat.write(strip_volatile_metadata(nbformat.read(executed, as_version=4)), notebook)
     return RunResult(notebook, time.perf_counter() - start)
 
 

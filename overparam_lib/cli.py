@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:  # after parsing, so --help stays fast
+        import papermill  # noqa: F401  (run and execute need it: say what to install up front)
+
         from overparam_lib import book, launch, runner
     except ModuleNotFoundError as exc:  # e.g. a notebook-only install (Colab) has no papermill
         print(f"overparam: {exc.name} is not installed: pip install -r requirements.txt "

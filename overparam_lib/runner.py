@@ -22,20 +22,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
-import papermill
 import yaml
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from tqdm import tqdm
 
 from overparam_lib.book import (
     FIGURES_ENV_VAR,
     book_notebooks,
-    environ,
+    run_papermill,
     strip_volatile_metadata,
 )
 from overparam_lib.errors import ParameterError
 from overparam_lib.params import PROFILES
-from overparam_lib.progress import PROGRESS_ENV_VAR, progress_enabled
+from overparam_lib.progress import progress_enabled
 from overparam_lib.repro import RUN_RECORD_ENV_VAR
 
 _BOOK_FILES = ("_config.yml", "_toc.yml")
@@ -159,20 +157,14 @@ def run_notebook(notebook: Path, stage: Path, profile: str, parameters: dict, ti
         shutil.copytree(stage / "book" / "figures", scratch / "book" / "figures")
         (scratch / "notebooks").mkdir()
         executed, stamp = scratch / "notebooks" / notebook.name, scratch / "stamp.json"
-        # The kernel inherits these: no progress bars in outputs, the stamp written to a
-        # file, and chapter figures written whatever the profile (into the scratch tree).
-        kernel_env = {PROGRESS_ENV_VAR: "0", RUN_RECORD_ENV_VAR: str(stamp), FIGURES_ENV_VAR: "always"}
-        try:
-            with environ(kernel_env):
-                papermill.execute_notebook(
-                    str(notebook), str(executed), parameters={"profile": profile, **parameters},
-                    kernel_name="python3", cwd=str(executed.parent), progress_bar=progress_enabled(),
-                    execution_timeout=timeout,
-                )
-        except papermill.PapermillExecutionError as exc:
-            record.result = f"failed: {exc.ename}: {exc.evalue}"
-        except (CellTimeoutError, DeadKernelError) as exc:  # the other notebooks still run
-            record.result = f"failed: {type(exc).__name__}: {exc}"
+        # The kernel writes its stamp to a file, and chapter figures whatever the profile (into the scratch tree).
+        error = run_papermill(
+            notebook, executed, {"profile": profile, **parameters}, executed.parent,
+            env={RUN_RECORD_ENV_VAR: str(stamp), FIGURES_ENV_VAR: "always"}, timeout=timeout,
+            progress_bar=progress_enabled(),
+        )
+        if error:
+            record.result = f"failed: {error}"
         record.seconds = round(time.perf_counter() - start, 1)
         record.device = json.loads(stamp.read_text())["device"] if stamp.is_file() else "?"
         output = stage / "notebooks" / notebook.name if record.result == "ok" else stage.parent / "failed" / notebook.name
