@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import os
 import shutil
 import subprocess
@@ -18,9 +19,11 @@ from tqdm import tqdm
 
 from overparam_lib.progress import PROGRESS_ENV_VAR
 
-#: ``always``: :func:`save_book_figure` writes whatever the parameters (set by
-#: ``overparam run``, which executes into a disposable copy of the book).
-FIGURES_ENV_VAR = "OVERPARAM_WRITE_FIGURES"
+#: The folder :func:`save_book_figure` writes chapter figures to. Only ``overparam execute``
+#: and ``overparam run`` set it, each to a scratch folder whose figures they move into the
+#: book (or its staged copy) once the notebook has succeeded; unset (tests, a kernel of
+#: one's own, Colab), chapter figures are not written at all.
+FIGURES_ENV_VAR = "OVERPARAM_FIGURES_DIR"
 
 # Metadata that papermill and nbclient write on every run (timestamps, durations,
 # paths, widget states with random ids); dropped so that re-executing a notebook
@@ -82,10 +85,16 @@ def run_papermill(notebook: Path, executed: Path, parameters: dict, cwd: Path, e
     """Execute ``notebook`` into ``executed`` with papermill; returns the error (``"Name: message"``) or None.
 
     The kernel inherits ``env`` and ``OVERPARAM_PROGRESS=0`` (no progress bars in outputs).
+    papermill's own parameter check misreads our commented parameter cells (the runner
+    checks names itself, :func:`overparam_lib.runner.notebook_parameters`), so its
+    "unknown parameter" warnings are wrong and are hidden.
     """
     import papermill  # here, not at the top: notebooks import this module without papermill (Colab)
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    papermill_log = logging.getLogger("papermill")
+    level = papermill_log.level
+    papermill_log.setLevel(logging.ERROR)
     try:
         with environ({PROGRESS_ENV_VAR: "0", **(env or {})}):
             papermill.execute_notebook(
@@ -96,22 +105,28 @@ def run_papermill(notebook: Path, executed: Path, parameters: dict, cwd: Path, e
         return f"{exc.ename}: {exc.evalue}"
     except (CellTimeoutError, DeadKernelError) as exc:
         return f"{type(exc).__name__}: {exc}"
+    finally:
+        papermill_log.setLevel(level)
     return None
 
 
 def execute(notebook: Path, parameters: dict | None = None, timeout: int = 600) -> RunResult:
-    """Run ``notebook`` with papermill and, only if every cell succeeds, replace it.
+    """Run ``notebook`` with papermill and, only if every cell succeeds, replace it and its figures.
 
-    The run writes to a temporary file first, so a failing notebook leaves the
-    committed one untouched (its error report is returned, not written).
+    The run writes the notebook and the chapter figures (:func:`save_book_figure`) to a
+    temporary folder first, so a failing notebook leaves the committed one and
+    ``book/figures`` untouched (its error report is returned, not written).
     """
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        executed = Path(tmp) / notebook.name
-        error = run_papermill(notebook, executed, parameters or {}, notebook.parent, timeout=timeout)
+        executed, figures = Path(tmp) / notebook.name, Path(tmp) / "figures"
+        figures.mkdir()
+        error = run_papermill(notebook, executed, parameters or {}, notebook.parent,
+                              env={FIGURES_ENV_VAR: str(figures)}, timeout=timeout)
         if error:
             return RunResult(notebook, time.perf_counter() - start, error)
         nbformat.write(strip_volatile_metadata(nbformat.read(executed, as_version=4)), notebook)
+        shutil.copytree(figures, find_root(notebook.parent) / "book" / "figures", dirs_exist_ok=True)
     return RunResult(notebook, time.perf_counter() - start)
 
 
@@ -150,20 +165,18 @@ def build_html(root: Path, strict: bool = True, output: Path | None = None) -> i
     return status
 
 
-def save_book_figure(fig, path: str | Path, config) -> bool:
-    """Save ``fig`` as a file a chapter page shows, but only from the default run.
+def save_book_figure(fig, name: str) -> Path | None:
+    """Save ``fig`` as ``name`` in the folder that :data:`FIGURES_ENV_VAR` names, if it names one.
 
-    Chapter pages embed such files, and the committed notebook outputs come from the
-    run with every parameter at its default; a run with another profile or other
-    values (``papermill -p ...``) must not replace the book's figure, so it writes
-    nothing, unless ``OVERPARAM_WRITE_FIGURES=always`` says the run executes in a
-    disposable copy of the book (``overparam run``). Nothing is written where the
-    figure folder does not exist (a notebook opened alone, e.g. in Colab).
-    Returns whether the file was written.
+    Chapter pages embed these files. Only the deliberate refresh (``overparam execute``,
+    default parameters) and the runner (``overparam run``, into a copy of the book) set
+    the folder; a test run, a run with other parameters in a kernel of one's own, or a
+    notebook opened alone in Colab writes nothing, so the book's figures always come from
+    the committed default run. Returns the path written, or None.
     """
-    path = Path(path)
-    wanted = config == type(config)() or os.environ.get(FIGURES_ENV_VAR) == "always"
-    if not (wanted and path.parent.is_dir()):
-        return False
+    folder = os.environ.get(FIGURES_ENV_VAR)
+    if not folder:
+        return None
+    path = Path(folder) / name
     fig.savefig(path, dpi=150)
-    return True
+    return path

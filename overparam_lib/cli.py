@@ -6,6 +6,8 @@
   overparam build                                 the HTML from the committed notebooks (seconds)
   overparam execute [NOTEBOOK ...]                refresh the committed notebooks' outputs in place
   overparam install-cells                         write the Colab/Binder install cell into every notebook
+  overparam robustness all --seeds 0-9            run notebooks at each seed; how their claims hold
+  overparam robustness deep_double_descent --seeds 0 --code-path avx2 --threads 1
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute notebooks into _build/runs/<profile>/ (never the committed ones)")
     run.add_argument("targets", nargs="+", help="'all', a chapter (e.g. double_descent) or notebook names")
-    run.add_argument("--profile", default="ci", help="ci (default: <= 60 s per notebook on 2 cores) or full (GPU)")
+    run.add_argument("--profile", default="ci", help="ci (default: <= 45 s per notebook on 2 cores) or full (GPU)")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
                      help="override a notebook parameter (YAML value: 0.1, [0.0, 0.2], adam)")
     run.add_argument("--build", action="store_true", help="then build _build/html from the executed copies")
@@ -33,6 +35,15 @@ def _parser() -> argparse.ArgumentParser:
     execute = sub.add_parser("execute", help="re-execute committed notebooks in place (default profile)")
     execute.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: all)")
     sub.add_parser("install-cells", help="write the install cell (repository from _config.yml) into every notebook")
+    robust = sub.add_parser("robustness", help="run notebooks at many seeds; report each claim's pass rate and spread")
+    robust.add_argument("targets", nargs="+", help="'all', a chapter or notebook names")
+    robust.add_argument("--seeds", default="0-9", help="seeds to run, e.g. 0-9 or 0,3,7 (default 0-9)")
+    robust.add_argument("--code-path", default="default", help="default, or avx2 (the code of a CPU without AVX-512)")
+    robust.add_argument("--threads", type=int, default=None, help="threads of each kernel (default: the machine's)")
+    robust.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
+                        help="override a notebook parameter for every run (YAML value)")
+    robust.add_argument("--report", type=Path, default=None,
+                        help="also write each notebook's report to REPORT/<notebook>[-<setting>].md")
     return parser
 
 
@@ -70,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             if missing:
                 raise ParameterError("notebooks", missing, "paths to .ipynb files")
             return 1 if any(r.error for r in book.execute_all(notebooks)) else 0
+        if args.command == "robustness":
+            return _robustness(root, args)
         url, branch = launch.repository(root)
         for path in book.book_notebooks(root):
             print(f"{path.name}: {'updated' if launch.sync_install_cell(path, url, branch) else 'unchanged'}")
@@ -77,6 +90,31 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as exc:
         print(f"overparam: {exc}", file=sys.stderr)
         return 2
+
+
+def _robustness(root: Path, args) -> int:
+    from overparam_lib import robustness, runner
+
+    notebooks = runner.resolve_targets(root, args.targets)
+    parameters = runner.parse_parameters(args.parameter, notebooks)
+    if "seed" in parameters:
+        raise ParameterError("-p seed", parameters["seed"], "no -p seed: use --seeds")
+    seeds = robustness.parse_seeds(args.seeds)
+    env = robustness.code_path_env(args.code_path, args.threads)
+    setting = robustness.setting_label(args.code_path, args.threads, parameters)
+    failed = False
+    for notebook in notebooks:
+        runs = robustness.run_seeds(notebook, seeds, env, parameters)
+        text = robustness.report(notebook, runs, setting)
+        print(text)
+        failed |= not all(run.passed for run in runs)
+        if args.report:
+            suffix = "" if (args.code_path, args.threads, parameters) == ("default", None, {}) else \
+                "-" + "-".join([args.code_path] + ([f"{args.threads}threads"] if args.threads else [])
+                               + [f"{k}={v}" for k, v in parameters.items()])
+            args.report.mkdir(parents=True, exist_ok=True)
+            (args.report / f"{notebook.stem}{suffix}.md").write_text(text)
+    return 1 if failed else 0
 
 
 def _build(root: Path, source: Path) -> int:

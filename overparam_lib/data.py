@@ -63,7 +63,7 @@ def gaussian_linear(
 
 
 def mnist1d(num_samples: int = 5000, train_split: float = 0.8, seed: int = 42) -> dict[str, np.ndarray]:
-    """Generate MNIST-1D offline with ``mnist1d.data.make_dataset`` {cite}`GreydanusScaling2020`.
+    """Generate MNIST-1D offline with ``mnist1d.data.make_dataset`` {cite}`GreydanusScaling2024`.
 
     The templates ship inside the ``mnist1d`` package; the dataset is built from them
     with the authors' default transformation arguments, so nothing is downloaded.

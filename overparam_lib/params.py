@@ -57,7 +57,7 @@ def configure(config_cls: type[Config], params: Mapping[str, Any]) -> Config:
 class RidgelessConfig:
     """Parameters of the ridgeless least-squares notebook (chapter 2, first section)."""
 
-    profile: str = "ci"  # "ci": <= 60 s on 2 CPU cores; "full": publication sizes, for a GPU
+    profile: str = "ci"  # "ci": <= 45 s on 2 CPU cores; "full": publication sizes, for a GPU
     n_train: int = 100  # n, training samples
     gamma_min: float = 0.1  # smallest gamma = p/n
     gamma_max: float = 10.0  # largest gamma = p/n
@@ -107,15 +107,20 @@ class RidgelessConfig:
 MNIST1D_TRAIN = 4000  # examples in the MNIST-1D authors' training split (their test split: 1000)
 
 
+def _log_widths(low: int, high: int, count: int) -> tuple[int, ...]:
+    """Distinct integer widths, log-spaced from ``low`` to ``high`` (fewer if rounding repeats one)."""
+    return tuple(sorted({int(h) for h in np.round(np.geomspace(low, high, count))}))
+
+
 @dataclass(frozen=True)
 class DeepDoubleDescentConfig:
     """Parameters of the deep double descent notebook: MLPs 40-h-h-10 on MNIST-1D (chapter 2)."""
 
-    profile: str = "ci"  # "ci": <= 60 s on 2 CPU cores; "full": publication sizes, for a GPU
+    profile: str = "ci"  # "ci": <= 45 s on 2 CPU cores; "full": publication sizes, for a GPU
     n_train: int = 4000  # MNIST-1D training examples used (of the authors' 4000); test set: their 1000
-    min_width: int = 2  # smallest hidden width h
-    max_width: int = 256  # largest hidden width h
-    num_widths: int = 24  # log-spaced widths (fewer if rounding repeats one)
+    # hidden widths h: log-spaced (ratio ~1.24) through the interpolation thresholds (h ~ 58-110
+    # at ci), sparser above, where the widest models cost the most and only the descent's end matters
+    widths: tuple[int, ...] = (2, 3, 4, 5, 6, 7, 9, 11, 13, 16, 20, 25, 31, 38, 47, 58, 72, 89, 110, 168, 256)
     noise: tuple[float, ...] = field(default=(0.0, 0.1, 0.2))  # label-noise fractions, one curve each
     num_seeds: int = 1  # independent inits and label corruptions per (noise, width)
     steps: int = 4000  # optimizer steps (minibatches)
@@ -126,18 +131,20 @@ class DeepDoubleDescentConfig:
     seed: int = 0  # replicate s uses init and label-noise seed `seed + s`; minibatch order uses `seed`
     device: str = "auto"  # "auto", "cpu", "cuda", "mps"; env OVERPARAM_DEVICE overrides auto
 
-    FULL: ClassVar[dict[str, Any]] = {"max_width": 512, "num_widths": 40, "num_seeds": 3, "steps": 15000}
+    FULL: ClassVar[dict[str, Any]] = {"widths": _log_widths(2, 512, 40), "num_seeds": 3, "steps": 15000}
 
     def validate(self) -> None:
         """Raise :class:`ParameterError` for the first value that is not allowed."""
         check_int("n_train", self.n_train)
         if self.n_train > MNIST1D_TRAIN:
             raise ParameterError("n_train", self.n_train, f"at most {MNIST1D_TRAIN} (MNIST-1D's training split)")
-        check_int("min_width", self.min_width)
-        check_int("max_width", self.max_width)
-        if self.max_width <= self.min_width:
-            raise ParameterError("max_width", self.max_width, f"a width > min_width = {self.min_width}")
-        check_int("num_widths", self.num_widths, minimum=2)
+        widths = self.widths
+        if (
+            not isinstance(widths, (list, tuple)) or len(widths) < 3
+            or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in widths)
+            or list(widths) != sorted(set(widths))
+        ):  # checked as a whole so the message shows the list
+            raise ParameterError("widths", widths, "at least 3 increasing positive integers")
         check_reals("noise", self.noise, 0.0, 1.0)
         check_int("num_records", self.num_records, minimum=2)
         _check_mlp_training(self)
@@ -148,11 +155,6 @@ class DeepDoubleDescentConfig:
         return MNIST1D_TRAIN + 1000
 
     @property
-    def widths(self) -> list[int]:
-        """The distinct hidden widths, log-spaced from min_width to max_width."""
-        return sorted({int(h) for h in np.round(np.geomspace(self.min_width, self.max_width, self.num_widths))})
-
-    @property
     def record_steps(self) -> list[int]:
         """Log-spaced steps (from 1 to ``steps``) at which metrics are recorded."""
         return sorted({int(s) for s in np.round(np.geomspace(1, self.steps, self.num_records))})
@@ -160,7 +162,7 @@ class DeepDoubleDescentConfig:
     @property
     def model_widths(self) -> list[int]:
         """Width of each model of the sweep, ordered noise level, then seed, then width."""
-        return [h for _ in self.noise for _ in range(self.num_seeds) for h in self.widths]
+        return [int(h) for _ in self.noise for _ in range(self.num_seeds) for h in self.widths]
 
     @property
     def model_seeds(self) -> list[int]:
@@ -184,7 +186,7 @@ def _check_mlp_training(config) -> None:
 class RandomFeaturesConfig:
     """Parameters of the random-features notebook: synthetic (Mei-Montanari) and MNIST-1D (chapter 2)."""
 
-    profile: str = "ci"  # "ci": <= 60 s on 2 CPU cores; "full": publication sizes, for a GPU
+    profile: str = "ci"  # "ci": <= 45 s on 2 CPU cores; "full": publication sizes, for a GPU
     d: int = 100  # input dimension of the synthetic model
     n_train: int = 300  # n of the synthetic model (psi2 = n/d)
     min_ratio: float = 0.1  # smallest N/n
@@ -237,7 +239,7 @@ class RandomFeaturesConfig:
 class OptimalRegularizationConfig:
     """Parameters of the optimal-regularization notebook: ridge tuned per width on MNIST-1D (chapter 2)."""
 
-    profile: str = "ci"  # "ci": <= 60 s on 2 CPU cores; "full": publication sizes, for a GPU
+    profile: str = "ci"  # "ci": <= 45 s on 2 CPU cores; "full": publication sizes, for a GPU
     n_train: int = 1000  # training examples of the random-features fits (the last 1000 of 4000 validate)
     max_ratio: float = 4.0  # largest N/n
     num_widths: int = 24  # log-spaced feature counts N, from N/n = 0.1

@@ -13,7 +13,6 @@ import ast
 import datetime
 import hashlib
 import json
-import logging
 import shutil
 import sys
 import tempfile
@@ -146,21 +145,22 @@ def stage_book(root: Path, profile: str) -> Path:
 def run_notebook(notebook: Path, stage: Path, profile: str, parameters: dict, timeout: int | None) -> RunRecord:
     """Execute the committed ``notebook`` and, only if it succeeds, put it and its figures in ``stage``.
 
-    The notebook runs in a scratch tree (``notebooks/`` beside a copy of ``book/figures``)
-    so a run that fails halfway leaves neither its notebook nor its figures in the stage;
+    The notebook runs in a scratch tree (``notebooks/`` beside a ``figures/`` folder for
+    :func:`~overparam_lib.book.save_book_figure`), so a run that fails halfway leaves
+    neither its notebook nor its figures in the stage;
     the failed notebook is kept in ``_build/runs/<profile>/failed/`` for reading.
     """
     record = RunRecord(notebook.name, profile, parameters)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
-        shutil.copytree(stage / "book" / "figures", scratch / "book" / "figures")
-        (scratch / "notebooks").mkdir()
-        executed, stamp = scratch / "notebooks" / notebook.name, scratch / "stamp.json"
+        executed, stamp, figures = scratch / "notebooks" / notebook.name, scratch / "stamp.json", scratch / "figures"
+        executed.parent.mkdir()
+        figures.mkdir()
         # The kernel writes its stamp to a file, and chapter figures whatever the profile (into the scratch tree).
         error = run_papermill(
             notebook, executed, {"profile": profile, **parameters}, executed.parent,
-            env={RUN_RECORD_ENV_VAR: str(stamp), FIGURES_ENV_VAR: "always"}, timeout=timeout,
+            env={RUN_RECORD_ENV_VAR: str(stamp), FIGURES_ENV_VAR: str(figures)}, timeout=timeout,
             progress_bar=progress_enabled(),
         )
         if error:
@@ -172,7 +172,7 @@ def run_notebook(notebook: Path, stage: Path, profile: str, parameters: dict, ti
         if executed.is_file():
             nbformat.write(strip_volatile_metadata(nbformat.read(executed, as_version=4)), output)
         if record.result == "ok":
-            shutil.copytree(scratch / "book" / "figures", stage / "book" / "figures", dirs_exist_ok=True)
+            shutil.copytree(figures, stage / "book" / "figures", dirs_exist_ok=True)
     record.output = str(output)
     record.finished = datetime.datetime.now().isoformat(timespec="seconds")
     return record
@@ -183,23 +183,15 @@ def run(root: Path, notebooks: list[Path], profile: str, parameters: dict, timeo
     if profile not in PROFILES:
         raise ParameterError("profile", profile, f"one of {', '.join(map(repr, PROFILES))}")
     stage = stage_book(root, profile)
-    # papermill's own parameter check misreads our commented parameter cells (ours is
-    # notebook_parameters), so its "unknown parameter" warnings are wrong: hide them
-    papermill_log = logging.getLogger("papermill")
-    level = papermill_log.level
-    papermill_log.setLevel(logging.ERROR)
     records = []
-    try:
-        bar = tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb", file=sys.stdout)
-        for notebook in bar:
-            bar.set_postfix_str(notebook.name)
-            record = run_notebook(notebook, stage, profile, parameters, timeout)
-            bar.write(f"{record.notebook}: {record.result} in {record.seconds:.1f} s on {record.device}")
-            with open(runs_dir(root) / "history.jsonl", "a") as history:
-                history.write(json.dumps(asdict(record)) + "\n")
-            records.append(record)
-    finally:
-        papermill_log.setLevel(level)
+    bar = tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb", file=sys.stdout)
+    for notebook in bar:
+        bar.set_postfix_str(notebook.name)
+        record = run_notebook(notebook, stage, profile, parameters, timeout)
+        bar.write(f"{record.notebook}: {record.result} in {record.seconds:.1f} s on {record.device}")
+        with open(runs_dir(root) / "history.jsonl", "a") as history:
+            history.write(json.dumps(asdict(record)) + "\n")
+        records.append(record)
     return records
 
 

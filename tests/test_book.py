@@ -62,15 +62,39 @@ def test_bad_parameter_stops_notebook_at_validation(tmp_path, parameters, messag
     assert "configure(" in executed.cells[failed_at].source  # stopped at the validation cell, before any computing
 
 
-def test_failing_notebook_leaves_committed_copy_untouched(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise ValueError('boom')")])
+def _tiny_book(root: Path, code: str) -> Path:
+    """A book folder (``_toc.yml``, ``book/figures``) holding one notebook with ``code``."""
+    (root / "book" / "figures").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = tmp_path / "broken.ipynb"
+    path = root / "notebooks" / "tiny.ipynb"
     nbformat.write(nb, path)
+    return path
+
+
+_SAVES_A_FIGURE = """
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from overparam_lib.book import save_book_figure
+print(save_book_figure(plt.figure(), "tiny.png") is not None)
+"""
+
+
+def test_execute_replaces_notebook_and_figures_only_when_every_cell_succeeds(tmp_path):
+    path = _tiny_book(tmp_path / "failing", _SAVES_A_FIGURE + "raise ValueError('boom')")
     before = path.read_bytes()
     result = execute(path)
     assert result.error == "ValueError: boom"
     assert path.read_bytes() == before
+    assert not list((path.parents[1] / "book" / "figures").iterdir())  # the figure it saved is not kept
+
+    path = _tiny_book(tmp_path / "good", _SAVES_A_FIGURE)
+    assert execute(path).error is None
+    assert nbformat.read(path, as_version=4).cells[0].outputs[0]["text"] == "True\n"
+    assert (path.parents[1] / "book" / "figures" / "tiny.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_every_notebook_starts_with_the_install_cell_for_the_configured_repository(tmp_path):
@@ -170,25 +194,31 @@ def test_environment_yml_has_the_same_pins_as_requirements():
     assert "torch==2.13.0" in requirements
 
 
-def test_only_the_default_run_writes_the_chapter_figure(tmp_path):
+def test_chapter_figures_are_written_only_into_the_folder_the_environment_names(tmp_path, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig = plt.figure()
-    figures = tmp_path / "figures"
-    figures.mkdir()
-    assert not save_book_figure(fig, figures / "full.png", RidgelessConfig(profile="full", n_train=400))
-    assert not save_book_figure(fig, figures / "changed.png", RidgelessConfig(num_seeds=5))
-    assert not save_book_figure(fig, tmp_path / "no_such_folder" / "default.png", RidgelessConfig())  # e.g. Colab
-    assert not list(figures.iterdir())
-    assert save_book_figure(fig, figures / "default.png", RidgelessConfig())
-    assert (figures / "default.png").read_bytes().startswith(b"\x89PNG")
-    with pytest.MonkeyPatch.context() as mp:  # overparam run: a disposable copy of the book
-        mp.setenv(FIGURES_ENV_VAR, "always")
-        assert save_book_figure(fig, figures / "full.png", RidgelessConfig(profile="full", n_train=400))
+    monkeypatch.delenv(FIGURES_ENV_VAR, raising=False)  # tests, a kernel of one's own, Colab
+    monkeypatch.chdir(tmp_path)
+    assert save_book_figure(fig, "default.png") is None
+    assert not list(tmp_path.iterdir())
+    monkeypatch.setenv(FIGURES_ENV_VAR, str(tmp_path))  # overparam execute / run: a scratch folder
+    assert save_book_figure(fig, "default.png") == tmp_path / "default.png"
+    assert (tmp_path / "default.png").read_bytes().startswith(b"\x89PNG")
     plt.close(fig)
+
+
+def test_notebooks_save_chapter_figures_by_name_only():
+    # a path would write beside the notebook wherever it runs; a bare name goes to the scratch folder
+    for path in book_notebooks(ROOT):
+        source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        calls = re.findall(r"save_book_figure\((.*?)\)", source)
+        assert calls, f"{path.name} saves no chapter figure"
+        for call in calls:
+            assert re.fullmatch(r'fig, "[\w.]+\.png"', call), f"{path.name}: save_book_figure({call})"
 
 
 def test_parameters_cell_defaults_equal_the_config_defaults():

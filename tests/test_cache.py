@@ -38,7 +38,7 @@ def tiny_sweep(steps: int):
     y = torch.randint(0, 10, (200,), generator=g)
     X_test = torch.randn(100, 10, generator=g, dtype=torch.float64)
     y_test = torch.randint(0, 10, (100,), generator=g)
-    config = DeepDoubleDescentConfig(n_train=200, min_width=2, max_width=8, num_widths=3, noise=(0.0, 0.2),
+    config = DeepDoubleDescentConfig(n_train=200, widths=(2, 4, 8), noise=(0.0, 0.2),
                                      num_seeds=2, steps=steps, batch_size=50, num_records=5, seed=3, device="cpu")
     return config, X, y, X_test, y_test
 
@@ -227,7 +227,7 @@ def test_runs_hold_whole_points_and_the_ci_sweep_is_one_run(monkeypatch):
     monkeypatch.setattr(sweeps, "train", fake_train(sizes))
     X = torch.zeros(10, 40)  # MNIST-1D's 40 features; training is faked
     run_width_sweep(ci, X, torch.zeros(10, dtype=torch.long), X, torch.zeros(10, dtype=torch.long), cache=SweepCache(None))
-    assert sizes == [len(ci.model_widths)] == [69]  # one batched run, as before caching
+    assert sizes == [len(ci.model_widths)] == [63]  # one batched run, as before caching
 
 
 def test_points_trained_apart_match_one_batched_run():

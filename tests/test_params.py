@@ -57,7 +57,9 @@ def test_cuda_where_there_is_none(monkeypatch):
     "config_cls, params, message",
     [
         (DeepDoubleDescentConfig, {"n_train": 5000}, "n_train = 5000 is not allowed: expected at most 4000"),
-        (DeepDoubleDescentConfig, {"max_width": 2}, "max_width = 2 is not allowed: expected a width > min_width = 2"),
+        (DeepDoubleDescentConfig, {"widths": (2, 8, 4)}, "widths = (2, 8, 4) is not allowed: expected at least 3 increasing positive integers"),
+        (DeepDoubleDescentConfig, {"widths": (2, 0, 4)}, "widths = (2, 0, 4) is not allowed: expected at least 3 increasing positive integers"),
+        (DeepDoubleDescentConfig, {"widths": (2, 4)}, "widths = (2, 4) is not allowed: expected at least 3 increasing positive integers"),
         (DeepDoubleDescentConfig, {"noise": (0.1, 1.5)}, "noise = (0.1, 1.5) is not allowed: expected a non-empty list of numbers in [0, 1]"),
         (DeepDoubleDescentConfig, {"optimizer": "rmsprop"}, "optimizer = 'rmsprop' is not allowed: expected one of 'adam', 'sgd'"),
         (DeepDoubleDescentConfig, {"lr": 0}, "lr = 0 is not allowed: expected a number > 0"),
@@ -77,7 +79,7 @@ def test_mlp_configs_name_the_bad_parameter(config_cls, params, message):
 def test_sweep_grids():
     config = DeepDoubleDescentConfig(num_seeds=2)
     W = len(config.widths)
-    assert config.widths == sorted(set(config.widths)) and config.widths[0] == 2 and config.widths[-1] == 256
+    assert list(config.widths) == sorted(set(config.widths)) and config.widths[0] == 2 and config.widths[-1] == 256
     assert len(config.model_widths) == len(config.noise) * 2 * W == len(config.model_seeds)
     assert config.model_seeds[:W] == [0] * W and config.model_seeds[W : 2 * W] == [1] * W
     assert config.record_steps[0] == 1 and config.record_steps[-1] == config.steps

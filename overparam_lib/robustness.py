@@ -1,0 +1,200 @@
+"""``overparam robustness``: run a notebook at many seeds, and report how its claims hold.
+
+A claim the book makes must hold for any seed and any machine, not only for the run that
+was committed. This module executes a notebook with papermill at each seed (``-p seed``)
+in a scratch folder, optionally on another CPU code path or thread count, reads the
+claims and measured values it recorded (:mod:`overparam_lib.claims`), and summarizes
+them: each claim's pass rate, mean, spread and worst value; each measured value's spread
+beside the tolerance the tests allow it around the committed run.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from overparam_lib.book import run_papermill
+from overparam_lib.cache import CACHE_ENV_VAR
+from overparam_lib.claims import Tolerance, records
+from overparam_lib.errors import ParameterError
+
+#: Environment of each CPU code path. ATen's own kernels follow ATEN_CPU_CAPABILITY, but
+#: matrix products go through MKL, which dispatches on its own: both must be set to run
+#: the code of a machine without AVX-512.
+CODE_PATHS = {
+    "default": {},
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
+}
+
+
+@dataclass
+class SeedRun:
+    """One execution of a notebook at one seed."""
+
+    seed: int
+    seconds: float
+    error: str | None  # papermill's "Name: message", or None
+    values: dict[str, dict] = field(default_factory=dict)  # measured records by name
+    claims: list[dict] = field(default_factory=list)  # claim records
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(c["holds"] for c in self.claims)
+
+
+def code_path_env(code_path: str, threads: int | None = None) -> dict[str, str]:
+    """Environment variables for a kernel on ``code_path`` with ``threads`` threads."""
+    if code_path not in CODE_PATHS:
+        raise ParameterError("code_path", code_path, f"one of {', '.join(CODE_PATHS)}")
+    env = dict(CODE_PATHS[code_path])
+    if threads is not None:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    return env
+
+
+def notebook_records(path: Path) -> tuple[dict[str, dict], list[dict]]:
+    """The measured values and claims recorded anywhere in a notebook's outputs."""
+    nb = nbformat.read(path, as_version=4)
+    return records([o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs])
+
+
+def run_seeds(notebook: Path, seeds: list[int], env: dict[str, str] | None = None, parameters: dict | None = None,
+              log=print) -> list[SeedRun]:
+    """Execute ``notebook`` once per seed in a scratch folder; what each run recorded.
+
+    The sweep cache is off: its key holds the device type, not the CPU code path, so a
+    cached point would stand in for the very run that is to be checked.
+    """
+    env = {CACHE_ENV_VAR: "off", **(env or {})}
+    runs = []
+    for seed in seeds:
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            executed = Path(tmp) / notebook.name
+            error = run_papermill(notebook, executed, {**(parameters or {}), "seed": seed}, Path(tmp), env=env)
+            values, claims = notebook_records(executed) if executed.is_file() else ({}, [])
+        run = SeedRun(seed, time.perf_counter() - start, error, values, claims)
+        log(f"{notebook.name} seed {seed}: {'pass' if run.passed else 'FAIL'} in {run.seconds:.1f} s"
+            + (f" ({error.splitlines()[0][:200]})" if error else ""))
+        runs.append(run)
+    return runs
+
+
+def report(notebook: Path, runs: list[SeedRun], setting: str) -> str:
+    """Markdown: the pass rate, a table of claims and a table of measured values."""
+    committed, _ = notebook_records(notebook)
+    seeds = ", ".join(str(r.seed) for r in runs)
+    passed = sum(r.passed for r in runs)
+    lines = [f"### `{notebook.name}`: {setting}", "",
+             f"Seeds {seeds}: **{passed} of {len(runs)} runs pass every claim**; "
+             f"{np.median([r.seconds for r in runs]):.0f} s per run (median, papermill, kernel start included).", ""]
+    lines += [f"- seed {r.seed} failed: {r.error}" for r in runs if r.error and "AssertionError" not in r.error]
+    lines += _claims_table(runs) + [""] + _measured_table(committed, runs)
+    return "\n".join(lines) + "\n"
+
+
+def _claims_table(runs: list[SeedRun]) -> list[str]:
+    names = list(dict.fromkeys(c["claim"] for r in runs for c in r.claims))
+    if not names:
+        return ["No claims recorded."]
+    rows = ["| claim | required | holds | mean | SD | worst |", "| --- | --- | --- | --- | --- | --- |"]
+    for name in names:
+        found = [c for r in runs for c in r.claims if c["claim"] == name]
+        held = sum(c["holds"] for c in found)
+        first = found[0]
+        if isinstance(first["value"], bool):
+            rows.append(f"| {name} | yes | {held}/{len(runs)} | | | |")
+            continue
+        values = np.array([c["value"] for c in found], dtype=float)
+        margins = [_margin(c) for c in found]
+        worst = found[int(np.argmin(margins))]["value"]
+        rows.append(f"| {name} | {_required(first)} | {held}/{len(runs)} | {_g(values.mean())} | "
+                    f"{_g(_sd(values))} | {_g(worst)} |")
+    return rows
+
+
+def _measured_table(committed: dict[str, dict], runs: list[SeedRun]) -> list[str]:
+    names = list(dict.fromkeys(name for r in runs for name in r.values))
+    if not names:
+        return ["No measured values recorded."]
+    rows = ["| measured value | committed | tolerance | mean | SD | min | max | within tolerance |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    narrow = []
+    for name in names:
+        found = [r.values[name] for r in runs if name in r.values]
+        values = np.array([v["value"] for v in found], dtype=float)
+        reference = committed.get(name, found[0])
+        tolerance = Tolerance(**{k: reference[k] for k in ("atol", "rtol", "factor") if k in reference})
+        within = sum(tolerance.allows(reference["value"], v) for v in values)
+        if _allowance(tolerance, reference["value"]) < 3 * _spread(tolerance, values):
+            narrow.append(name)
+        rows.append(f"| {name} | {_g(reference['value'])} | {tolerance} | {_g(values.mean())} | {_g(_sd(values))} | "
+                    f"{_g(values.min())} | {_g(values.max())} | {within}/{len(values)} |")
+    if narrow:
+        rows += ["", f"Tolerance narrower than 3 seed-to-seed SD: {', '.join(narrow)}."]
+    return rows
+
+
+def _allowance(tolerance: Tolerance, committed: float) -> float:
+    """The tolerance's half-width, in the units :func:`_spread` measures spread in."""
+    if tolerance.atol is not None:
+        return tolerance.atol
+    return tolerance.rtol * abs(committed) if tolerance.rtol is not None else math.log(tolerance.factor)
+
+
+def _spread(tolerance: Tolerance, values: np.ndarray) -> float:
+    """Seed-to-seed SD, of the log for a factor tolerance (0 with fewer than two finite values)."""
+    finite = values[np.isfinite(values)]
+    if tolerance.factor is not None:
+        finite = np.log(finite[finite > 0])
+    return _sd(finite) if finite.size > 1 else 0.0
+
+
+def _margin(claim: dict) -> float:
+    sides = [claim["value"] - claim["low"]] if claim["low"] is not None else []
+    sides += [claim["high"] - claim["value"]] if claim["high"] is not None else []
+    return min(sides)
+
+
+def _required(claim: dict) -> str:
+    low, high = claim["low"], claim["high"]
+    if low is not None and high is not None:
+        return f"{low:.3g} to {high:.3g}"
+    return f"≥ {low:.3g}" if low is not None else f"≤ {high:.3g}"
+
+
+def _sd(values: np.ndarray) -> float:
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def _g(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-9"``, ``"0,3,7"`` or a mix (``"0-4,10"``) as a list of seeds."""
+    seeds = []
+    try:
+        for part in text.split(","):
+            low, _, high = part.partition("-")
+            seeds += list(range(int(low), int(high) + 1)) if high else [int(low)]
+    except ValueError:
+        raise ParameterError("--seeds", text, "seeds like 0-9 or 0,3,7") from None
+    if not seeds or min(seeds) < 0:
+        raise ParameterError("--seeds", text, "non-negative seeds like 0-9 or 0,3,7")
+    return seeds
+
+
+def setting_label(code_path: str, threads: int | None, parameters: dict) -> str:
+    """How the runs were made, for a report's heading."""
+    threads = threads or int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+    parts = [f"`ci` profile, {code_path} code path", f"{threads} thread{'s' if threads > 1 else ''}"]
+    parts += [f"{k} = {v!r}" for k, v in parameters.items()]
+    return ", ".join(parts)
