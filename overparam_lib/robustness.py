@@ -110,12 +110,12 @@ def _claims_table(runs: list[SeedRun]) -> list[str]:
         held = sum(c["holds"] for c in found)
         first = found[0]
         if isinstance(first["value"], bool):
-            rows.append(f"| {name} | yes | {held}/{len(runs)} | | | |")
+            rows.append(f"| {_cell(name)} | yes | {held}/{len(runs)} | | | |")
             continue
         values = np.array([c["value"] for c in found], dtype=float)
         margins = [_margin(c) for c in found]
         worst = found[int(np.argmin(margins))]["value"]
-        rows.append(f"| {name} | {_required(first)} | {held}/{len(runs)} | {_g(values.mean())} | "
+        rows.append(f"| {_cell(name)} | {_required(first)} | {held}/{len(runs)} | {_g(values.mean())} | "
                     f"{_g(_sd(values))} | {_g(worst)} |")
     return rows
 
@@ -135,7 +135,7 @@ def _measured_table(committed: dict[str, dict], runs: list[SeedRun]) -> list[str
         within = sum(tolerance.allows(reference["value"], v) for v in values)
         if _allowance(tolerance, reference["value"]) < 3 * _spread(tolerance, values):
             narrow.append(name)
-        rows.append(f"| {name} | {_g(reference['value'])} | {tolerance} | {_g(values.mean())} | {_g(_sd(values))} | "
+        rows.append(f"| {_cell(name)} | {_g(reference['value'])} | {tolerance} | {_g(values.mean())} | {_g(_sd(values))} | "
                     f"{_g(values.min())} | {_g(values.max())} | {within}/{len(values)} |")
     if narrow:
         rows += ["", f"Tolerance narrower than 3 seed-to-seed SD: {', '.join(narrow)}."]
@@ -176,6 +176,11 @@ def _sd(values: np.ndarray) -> float:
 
 def _g(x: float) -> str:
     return f"{x:.3g}"
+
+
+def _cell(text: str) -> str:
+    """Text for a markdown table cell: a ``|`` (as in ``|z|``) would end the cell."""
+    return text.replace("|", "\\|")
 
 
 def parse_seeds(text: str) -> list[int]:

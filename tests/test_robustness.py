@@ -67,3 +67,11 @@ def test_report_flags_a_tolerance_narrower_than_three_seed_sds(seeded):
 def test_cli_refuses_a_seed_parameter(capsys):
     assert main(["robustness", "ridgeless_least_squares", "-p", "seed", "3"]) == 2
     assert "-p seed = 3 is not allowed: expected no -p seed: use --seeds" in capsys.readouterr().err
+
+
+def test_report_escapes_pipes_in_claim_names(seeded):
+    claim = {"claim": "largest |z| / 4", "value": 0.5, "low": None, "high": 1.0, "holds": True}
+    runs = [SeedRun(s, 1.0, None, {}, [claim]) for s in range(2)]
+    row = next(line for line in report(seeded, runs, "a setting").splitlines() if "largest" in line)
+    assert row.startswith(r"| largest \|z\| / 4 | ≤ 1 | 2/2 |")
+    assert row.replace(r"\|", "").count("|") == 7  # six cells
