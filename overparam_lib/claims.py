@@ -52,6 +52,11 @@ class Tolerance:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > (1 if name == "factor" else 0):
             raise ParameterError(name, value, "a number > 1" if name == "factor" else "a number > 0")
 
+    @classmethod
+    def of(cls, record: dict) -> Tolerance:
+        """The tolerance stored in a measured value's record (see :func:`measured`)."""
+        return cls(**{k: record[k] for k in ("atol", "rtol", "factor") if k in record})
+
     def allows(self, committed: float, new: float) -> bool:
         """Whether ``new`` is within this tolerance of ``committed`` (non-finite values must be equal)."""
         if not (math.isfinite(committed) and math.isfinite(new)):
@@ -194,7 +199,7 @@ def compare_records(committed: list[dict], new: list[dict]) -> list[str]:
         problems.append(f"measured values differ: committed {sorted(old_values)}, now {sorted(new_values)}")
     for name in old_values.keys() & new_values.keys():
         old, now = old_values[name], new_values[name]
-        tolerance = Tolerance(**{k: old[k] for k in ("atol", "rtol", "factor") if k in old})
+        tolerance = Tolerance.of(old)
         if not tolerance.allows(old["value"], now["value"]):
             problems.append(f"measured value {name!r}: committed {old['value']!r}, now {now['value']!r}, "
                             f"outside the tolerance {tolerance}")

@@ -22,7 +22,7 @@ import numpy as np
 
 from overparam_lib.book import run_papermill
 from overparam_lib.cache import CACHE_ENV_VAR
-from overparam_lib.claims import Tolerance, records
+from overparam_lib.claims import Claim, Tolerance, records
 from overparam_lib.errors import ParameterError
 
 #: Environment of each CPU code path. ATen's own kernels follow ATEN_CPU_CAPABILITY, but
@@ -113,7 +113,7 @@ def _claims_table(runs: list[SeedRun]) -> list[str]:
             rows.append(f"| {_cell(name)} | yes | {held}/{len(runs)} | | | |")
             continue
         values = np.array([c["value"] for c in found], dtype=float)
-        margins = [_margin(c) for c in found]
+        margins = [Claim(c["claim"], c["value"], c["low"], c["high"]).margin() for c in found]
         worst = found[int(np.argmin(margins))]["value"]
         rows.append(f"| {_cell(name)} | {_required(first)} | {held}/{len(runs)} | {_g(values.mean())} | "
                     f"{_g(_sd(values))} | {_g(worst)} |")
@@ -131,7 +131,7 @@ def _measured_table(committed: dict[str, dict], runs: list[SeedRun]) -> list[str
         found = [r.values[name] for r in runs if name in r.values]
         values = np.array([v["value"] for v in found], dtype=float)
         reference = committed.get(name, found[0])
-        tolerance = Tolerance(**{k: reference[k] for k in ("atol", "rtol", "factor") if k in reference})
+        tolerance = Tolerance.of(reference)
         within = sum(tolerance.allows(reference["value"], v) for v in values)
         if _allowance(tolerance, reference["value"]) < 3 * _spread(tolerance, values):
             narrow.append(name)
@@ -155,12 +155,6 @@ def _spread(tolerance: Tolerance, values: np.ndarray) -> float:
     if tolerance.factor is not None:
         finite = np.log(finite[finite > 0])
     return _sd(finite) if finite.size > 1 else 0.0
-
-
-def _margin(claim: dict) -> float:
-    sides = [claim["value"] - claim["low"]] if claim["low"] is not None else []
-    sides += [claim["high"] - claim["value"]] if claim["high"] is not None else []
-    return min(sides)
 
 
 def _required(claim: dict) -> str:
