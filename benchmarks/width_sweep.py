@@ -27,7 +27,7 @@ import time
 
 import torch
 
-from overparam_lib.data import mnist1d
+from overparam_lib.data import mnist1d_tensors
 from overparam_lib.device import resolve_device
 from overparam_lib.models import MLPBatch
 from overparam_lib.params import DeepDoubleDescentConfig, configure
@@ -101,10 +101,8 @@ def main() -> None:
 
     device = resolve_device(args.device)
     config = configure(DeepDoubleDescentConfig, {"profile": args.profile, "device": str(device)})
-    data = mnist1d(num_samples=config.num_samples)
-    X = torch.tensor(data["x"][: config.n_train], device=device)
-    X_test, y_test = torch.tensor(data["x_test"], device=device), torch.tensor(data["y_test"], device=device)
-    y = torch.tensor(data["y"][: config.n_train])
+    X, y, X_test, y_test = mnist1d_tensors(config.n_train, device, config.num_test)
+    y = y.cpu()
     Y = sweep_labels(y, config.noise, config.num_seeds, config.seed, len(config.widths)).to(device)  # (M, n)
 
     engine_s, engine = time_engine(config, X, Y, X_test, y_test, args.steps, args.repeats)

@@ -166,6 +166,28 @@ class Claims:
                 f"{c.claim}: {_format(c.value)} (required {c.required})" for c in failed))
 
 
+def mean_interval(samples, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of independent replicates and its two-sided Student-t confidence interval.
+
+    Args:
+        samples: (S,) one value per replicate (e.g. per seed), S >= 2.
+        level: confidence level in (0, 1).
+
+    Returns:
+        ``(mean, low, high)``.
+    """
+    from scipy.stats import t
+
+    samples = np.asarray(samples, dtype=np.float64).reshape(-1)
+    if samples.size < 2 or not np.isfinite(samples).all():
+        raise ParameterError("samples", samples.tolist(), "at least 2 finite values")
+    if not 0 < level < 1:
+        raise ParameterError("level", level, "a number in (0, 1)")
+    mean = float(samples.mean())
+    half = float(t.ppf((1 + level) / 2, samples.size - 1) * samples.std(ddof=1) / math.sqrt(samples.size))
+    return mean, mean - half, mean + half
+
+
 def claims_table(claims: list[Claim]) -> str:
     """Plain-text table: claim, value, required, holds; and a count."""
     rows = [("claim", "value", "required", "holds")]

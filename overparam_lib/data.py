@@ -62,6 +62,9 @@ def gaussian_linear(
     return LinearData(X.to(device), y.to(device), beta.to(device))
 
 
+MNIST1D_TRAIN = 4000  # examples in the MNIST-1D authors' training split (their test split: 1000)
+
+
 def mnist1d(num_samples: int = 5000, train_split: float = 0.8, seed: int = 42) -> dict[str, np.ndarray]:
     """Generate MNIST-1D offline with ``mnist1d.data.make_dataset`` {cite}`GreydanusScaling2024`.
 
@@ -130,17 +133,30 @@ def corrupt_labels(y: torch.Tensor, fraction: float, num_classes: int, seed: int
     return y_noisy.to(y.device)
 
 
-def mnist1d_tensors(n_train: int = 4000, device: str | torch.device = "auto") -> tuple[torch.Tensor, ...]:
-    """The first ``n_train`` of MNIST-1D's 4000 training examples and its 1000 test examples, as tensors.
+def mnist1d_tensors(
+    n_train: int = 4000, device: str | torch.device = "auto", num_test: int = 1000
+) -> tuple[torch.Tensor, ...]:
+    """``n_train`` MNIST-1D training examples and ``num_test`` test examples, as tensors.
+
+    With ``num_test=1000`` these are the first ``n_train`` of the authors' published 4000/1000
+    split. A larger test set is generated with the same templates and transformations as
+    ``4000 + num_test`` examples split after the first 4000 (``num_test=12000`` is the
+    16,000-example, 0.25 split of the MNIST-1D authors' deep double descent notebook
+    {cite}`GreydanusScaling2024`); its 4000 training examples are then other draws from the
+    same distribution.
 
     Returns:
-        ``X`` (n_train, 40) float32, ``y`` (n_train,) int64, ``X_test`` (1000, 40), ``y_test`` (1000,),
-        on ``device`` (see :func:`~overparam_lib.device.resolve_device`).
+        ``X`` (n_train, 40) float32, ``y`` (n_train,) int64, ``X_test`` (num_test, 40),
+        ``y_test`` (num_test,), on ``device`` (see :func:`~overparam_lib.device.resolve_device`).
     """
-    data = mnist1d()
     n_train = check_int("n_train", n_train)
-    if n_train > len(data["y"]):
-        raise ParameterError("n_train", n_train, f"at most {len(data['y'])} (MNIST-1D's training split)")
+    num_test = check_int("num_test", num_test)
+    if num_test % 10:
+        raise ParameterError("num_test", num_test, "a positive multiple of 10 (10 classes)")
+    if n_train > MNIST1D_TRAIN:
+        raise ParameterError("n_train", n_train, f"at most {MNIST1D_TRAIN} (MNIST-1D's training split)")
+    total = MNIST1D_TRAIN + num_test
+    data = mnist1d(total, (MNIST1D_TRAIN + 0.5) / total)  # make_dataset splits at int(total * split): exactly 4000
     device = resolve_device(device)
     return (
         torch.from_numpy(data["x"][:n_train]).to(device),

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from overparam_lib.data import MNIST1D_TRAIN
 from overparam_lib.device import resolve_device
 from overparam_lib.errors import ParameterError, check_int, check_real, check_reals
 from overparam_lib.repro import start_clock
@@ -104,9 +105,6 @@ class RidgelessConfig:
         return p[np.abs(p - self.n_train) > 1].astype(int)
 
 
-MNIST1D_TRAIN = 4000  # examples in the MNIST-1D authors' training split (their test split: 1000)
-
-
 def _log_widths(low: int, high: int, count: int) -> tuple[int, ...]:
     """Distinct integer widths, log-spaced from ``low`` to ``high`` (fewer if rounding repeats one)."""
     return tuple(sorted({int(h) for h in np.round(np.geomspace(low, high, count))}))
@@ -114,24 +112,26 @@ def _log_widths(low: int, high: int, count: int) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class DeepDoubleDescentConfig:
-    """Parameters of the deep double descent notebook: MLPs 40-h-h-10 on MNIST-1D (chapter 2)."""
+    """Parameters of the deep double descent notebook: MLPs 40-h-h-10 on MNIST-1D with label noise (chapter 2)."""
 
     profile: str = "ci"  # "ci": <= 45 s on 2 CPU cores; "full": publication sizes, for a GPU
-    n_train: int = 4000  # MNIST-1D training examples used (of the authors' 4000); test set: their 1000
-    # hidden widths h: log-spaced (ratio ~1.24) through the interpolation thresholds (h ~ 58-110
-    # at ci), sparser above, where the widest models cost the most and only the descent's end matters
-    widths: tuple[int, ...] = (2, 3, 4, 5, 6, 7, 9, 11, 13, 16, 20, 25, 31, 38, 47, 58, 72, 89, 110, 168, 256)
-    noise: tuple[float, ...] = field(default=(0.0, 0.1, 0.2))  # label-noise fractions, one curve each
-    num_seeds: int = 1  # independent inits and label corruptions per (noise, width)
+    n_train: int = 4000  # MNIST-1D training examples used (at most 4000)
+    num_test: int = 12000  # test examples, generated with the same templates (1000: the authors' published split)
+    # hidden widths h: log-spaced (ratio ~1.24) through the interpolation threshold (h ~ 89 at
+    # 20% noise at ci), sparser above, where the widest models cost the most
+    widths: tuple[int, ...] = (2, 4, 7, 11, 16, 20, 25, 31, 38, 47, 58, 72, 89, 110, 168)
+    noise: tuple[float, ...] = field(default=(0.2,))  # label-noise fractions, one curve each
+    num_seeds: int = 5  # independent inits and label corruptions per (noise, width)
     steps: int = 4000  # optimizer steps (minibatches)
     batch_size: int = 128  # minibatch size
     optimizer: str = "adam"  # "adam" or "sgd"
     lr: float = 0.003  # learning rate
-    num_records: int = 30  # log-spaced steps at which train and test error are recorded
+    num_records: int = 16  # log-spaced steps at which train and test error are recorded
     seed: int = 0  # replicate s uses init and label-noise seed `seed + s`; minibatch order uses `seed`
     device: str = "auto"  # "auto", "cpu", "cuda", "mps"; env OVERPARAM_DEVICE overrides auto
 
-    FULL: ClassVar[dict[str, Any]] = {"widths": _log_widths(2, 512, 40), "num_seeds": 3, "steps": 15000}
+    FULL: ClassVar[dict[str, Any]] = {"widths": _log_widths(2, 512, 40), "noise": (0.1, 0.2), "steps": 15000,
+                                      "num_records": 30}
 
     def validate(self) -> None:
         """Raise :class:`ParameterError` for the first value that is not allowed."""
@@ -146,13 +146,11 @@ class DeepDoubleDescentConfig:
         ):  # checked as a whole so the message shows the list
             raise ParameterError("widths", widths, "at least 3 increasing positive integers")
         check_reals("noise", self.noise, 0.0, 1.0)
+        check_int("num_test", self.num_test, minimum=10)
+        if self.num_test % 10:
+            raise ParameterError("num_test", self.num_test, "a positive multiple of 10 (10 classes)")
         check_int("num_records", self.num_records, minimum=2)
         _check_mlp_training(self)
-
-    @property
-    def num_samples(self) -> int:
-        """Examples to generate: the authors' 4000/1000 split, of which n_train are used."""
-        return MNIST1D_TRAIN + 1000
 
     @property
     def record_steps(self) -> list[int]:
@@ -168,6 +166,15 @@ class DeepDoubleDescentConfig:
     def model_seeds(self) -> list[int]:
         """Init seed of each model (same order): replicate s uses ``seed + s`` at every width and noise level."""
         return [self.seed + s for _ in self.noise for s in range(self.num_seeds) for _ in self.widths]
+
+
+@dataclass(frozen=True)
+class CleanLabelsConfig(DeepDoubleDescentConfig):
+    """Parameters of the deep double descent notebook without label noise: same sweep, clean labels."""
+
+    noise: tuple[float, ...] = field(default=(0.0,))  # label-noise fractions, one curve each
+
+    FULL: ClassVar[dict[str, Any]] = {"widths": _log_widths(2, 512, 40), "steps": 15000, "num_records": 30}
 
 
 def _check_mlp_training(config) -> None:

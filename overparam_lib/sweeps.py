@@ -19,7 +19,7 @@ from overparam_lib.errors import ParameterError, check_int
 from overparam_lib.models import MLPBatch
 from overparam_lib.train import train
 
-_METRICS = ("train_error", "test_error", "train_loss", "test_loss")
+_METRICS = ("train_error", "test_error", "train_loss", "test_loss", "train_error_clean", "train_error_corrupted")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class WidthSweep:
     test_error: np.ndarray  # (R, L, S, W) error on the clean test labels
     train_loss: np.ndarray  # (R, L, S, W) mean cross-entropy
     test_loss: np.ndarray  # (R, L, S, W)
+    train_error_clean: np.ndarray  # (R, L, S, W) training error on the examples whose label is intact
+    train_error_corrupted: np.ndarray  # (R, L, S, W) ... on those whose label was corrupted (nan at 0% noise)
 
 
 def sweep_labels(y: torch.Tensor, noise, num_seeds: int, seed: int, num_widths: int = 1) -> torch.Tensor:
@@ -134,6 +136,7 @@ def _train_points(config, points, X, y, X_test, y_test, weight_decay, progress) 
         model, X, labels.to(X.device), X_test, y_test,
         steps=config.steps, batch_size=config.batch_size, optimizer=config.optimizer, lr=config.lr,
         weight_decay=weight_decay, record_steps=config.record_steps, batch_seed=config.seed, progress=progress,
+        y_clean=y,
     )
     num_parameters = np.array(model.num_parameters()[:W])
     return [{"step": history["step"], "num_parameters": num_parameters,
@@ -183,7 +186,8 @@ def double_descent_peak(widths: np.ndarray, test_error: np.ndarray, threshold: f
 
     Returns:
         Dict of widths and errors: ``classical_width``, ``classical_error``,
-        ``peak_width``, ``peak_error``, ``end_error``, ``prominence``.
+        ``peak_width``, ``peak_error``, ``end_error``, ``prominence``, and the indices
+        ``classical_index`` and ``peak_index`` into ``widths``.
     """
     below = np.flatnonzero(widths < threshold) if np.isfinite(threshold) else np.arange(len(widths))
     classical = below[np.argmin(test_error[below])] if below.size else 0
@@ -193,5 +197,6 @@ def double_descent_peak(widths: np.ndarray, test_error: np.ndarray, threshold: f
         "classical_width": float(widths[classical]), "classical_error": float(test_error[classical]),
         "peak_width": float(widths[peak]), "peak_error": float(test_error[peak]), "end_error": float(end),
         "prominence": float(test_error[peak] - max(test_error[classical], end)),
+        "classical_index": int(classical), "peak_index": int(peak),
     }
 

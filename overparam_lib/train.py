@@ -71,15 +71,30 @@ def _check_training_args(steps, batch_size, optimizer, lr, momentum) -> None:
 
 
 @torch.no_grad()
-def _evaluate(forward, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean cross-entropy and error rate of each model: ``forward(x) -> (M, B, C)``, y (M, n) or (n,)."""
-    loss = error = 0.0
+def _evaluate(forward, X: torch.Tensor, y: torch.Tensor, corrupted: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """Mean cross-entropy and error rate of each model: ``forward(x) -> (M, B, C)``, y (M, n) or (n,).
+
+    With ``corrupted`` (M, n), a mask of the examples whose label was corrupted, the error is
+    also split into ``error_clean`` and ``error_corrupted``, each over its own examples
+    (``nan`` for a model with none).
+    """
+    loss = error = wrong_corrupted = wrong_clean = 0.0
     for start in range(0, X.shape[0], _EVAL_CHUNK):
         logits = forward(X[start : start + _EVAL_CHUNK])  # (M, B, C)
         target = y[..., start : start + _EVAL_CHUNK].expand(logits.shape[:2])  # (M, B)
         loss = loss + F.cross_entropy(logits.transpose(1, 2), target, reduction="none").sum(1)
-        error = error + (logits.argmax(-1) != target).sum(1)
-    return loss / X.shape[0], error / X.shape[0]  # (M,), (M,)
+        wrong = logits.argmax(-1) != target  # (M, B)
+        error = error + wrong.sum(1)
+        if corrupted is not None:
+            mask = corrupted[:, start : start + _EVAL_CHUNK]  # (M, B)
+            wrong_corrupted = wrong_corrupted + (wrong & mask).sum(1)
+            wrong_clean = wrong_clean + (wrong & ~mask).sum(1)
+    metrics = {"loss": loss / X.shape[0], "error": error / X.shape[0]}  # (M,) each
+    if corrupted is not None:
+        num_corrupted = corrupted.sum(1)  # (M,); 0/0 gives nan
+        metrics["error_corrupted"] = wrong_corrupted / num_corrupted
+        metrics["error_clean"] = wrong_clean / (X.shape[0] - num_corrupted)
+    return metrics
 
 
 def train(
@@ -98,6 +113,7 @@ def train(
     stop_at_zero_error: bool = False,
     batch_seed: int = 0,
     progress: bool | None = None,
+    y_clean: torch.Tensor | None = None,
 ) -> dict[str, np.ndarray]:
     """Train every model of ``model`` with cross-entropy, all in one batched step.
 
@@ -118,11 +134,16 @@ def train(
         stop_at_zero_error: freeze a model once a recorded train error is 0.
         batch_seed: seed of the minibatch order, the same for every model.
         progress: show a progress bar (default: unless ``OVERPARAM_PROGRESS=0``).
+        y_clean: (n,) the training labels before label noise: the training error is then
+            also recorded separately on the examples whose label in ``y`` is corrupted
+            (differs from ``y_clean``) and on the others.
 
     Returns:
         Dict of NumPy arrays: ``step`` (R,); ``train_loss``, ``train_error``,
-        ``test_loss``, ``test_error`` (R, M); ``stop_step`` (M,), the step a model was
-        frozen at (``steps`` if never).
+        ``test_loss``, ``test_error`` (R, M), and with ``y_clean`` also
+        ``train_error_clean`` and ``train_error_corrupted`` (R, M; ``nan`` for a model
+        without corrupted labels); ``stop_step`` (M,), the step a model was frozen at
+        (``steps`` if never).
     """
     _check_training_args(steps, batch_size, optimizer, lr, momentum)
     M, n = model.num_models, X.shape[0]
@@ -136,6 +157,7 @@ def train(
     order = torch.tensor(model.order, device=X.device)
     unsort = torch.argsort(order)
     y_sorted = y[order]  # (M, n) labels in bucket order
+    corrupted = None if y_clean is None else y_sorted != y_clean  # (M, n) which labels the noise changed
     flat = model.flat
     shared_decay = float(decay[0]) if (decay == decay[0]).all() else None
     # one parameter tensor for the whole sweep: the fused update is a single pass over it
@@ -147,14 +169,13 @@ def train(
     frozen = torch.zeros(M, dtype=torch.bool, device=flat.device)  # in bucket order
     frozen_flat = snapshot = None  # which entries of flat are frozen, and their values
     stop_step = np.full(M, steps)
-    history = {k: [] for k in ("train_loss", "train_error", "test_loss", "test_error")}
+    history = {}
 
     def record_metrics(step: int) -> None:
         nonlocal frozen_flat, snapshot
-        for key, (data, labels) in {"train": (X, y_sorted), "test": (X_test, y_test)}.items():
-            loss, error = _evaluate(model, data, labels)  # (M,) each, bucket order
-            history[f"{key}_loss"].append(loss[unsort].cpu().numpy())
-            history[f"{key}_error"].append(error[unsort].cpu().numpy())
+        for key, (data, labels, mask) in {"train": (X, y_sorted, corrupted), "test": (X_test, y_test, None)}.items():
+            for metric, values in _evaluate(model, data, labels, mask).items():  # (M,) each, bucket order
+                history.setdefault(f"{key}_{metric}", []).append(values[unsort].cpu().numpy())
         if stop_at_zero_error:
             newly = torch.from_numpy(history["train_error"][-1][model.order] == 0).to(frozen.device) & ~frozen
             if newly.any():
@@ -215,6 +236,7 @@ def train_sequential(
     record_steps: Sequence[int] | None = None,
     stop_at_zero_error: bool = False,
     batch_seed: int = 0,
+    y_clean: torch.Tensor | None = None,
 ) -> dict[str, np.ndarray]:
     """Train one network the plain way (``torch.optim``, one model per loop); same arguments
     and returned history (with M = 1) as :func:`train`."""
@@ -222,14 +244,14 @@ def train_sequential(
     record = _record_steps(steps, record_steps)
     opt = _make_optimizer(net.parameters(), optimizer, lr, momentum, weight_decay)
     forward = lambda x: net(x).unsqueeze(0)  # (1, B, C)
-    history = {k: [] for k in ("train_loss", "train_error", "test_loss", "test_error")}
+    history = {}
     stopped = None
+    corrupted = None if y_clean is None else (y != y_clean)[None]  # (1, n)
 
     def record_metrics() -> None:
-        for key, (data, labels) in {"train": (X, y), "test": (X_test, y_test)}.items():
-            loss, error = _evaluate(forward, data, labels)
-            history[f"{key}_loss"].append(loss.cpu().numpy())
-            history[f"{key}_error"].append(error.cpu().numpy())
+        for key, (data, labels, mask) in {"train": (X, y, corrupted), "test": (X_test, y_test, None)}.items():
+            for metric, values in _evaluate(forward, data, labels, mask).items():
+                history.setdefault(f"{key}_{metric}", []).append(values.cpu().numpy())
 
     record_metrics()
     for step, idx in enumerate(batch_indices(X.shape[0], batch_size, steps, batch_seed), start=1):

@@ -23,6 +23,7 @@ from overparam_lib.launch import (
     sync_install_cell,
 )
 from overparam_lib.params import (
+    CleanLabelsConfig,
     DeepDoubleDescentConfig,
     OptimalRegularizationConfig,
     RandomFeaturesConfig,
@@ -229,6 +230,7 @@ def test_parameters_cell_defaults_equal_the_config_defaults():
     configs = {
         "ridgeless_least_squares.ipynb": RidgelessConfig,
         "deep_double_descent.ipynb": DeepDoubleDescentConfig,
+        "deep_double_descent_clean_labels.ipynb": CleanLabelsConfig,
         "random_features.ipynb": RandomFeaturesConfig,
         "optimal_regularization.ipynb": OptimalRegularizationConfig,
     }

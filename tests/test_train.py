@@ -69,6 +69,31 @@ def test_models_stop_at_zero_training_error_like_the_loop_does():
     assert (history["train_error"][-1][stopped] == 0).all() and (history["train_error"][-1][~stopped] > 0).all()
 
 
+def test_training_error_splits_into_clean_and_corrupted_labels():
+    # reference: predictions of each model after training, counted by hand on each subset
+    X, y, X_test, y_test = problem(4)
+    y_clean = y[0].clone()
+    y[1, :30] = (y_clean[:30] + 1) % C  # model 1: 30 corrupted labels; model 0: none
+    y[2:] = y[1]
+    model = MLPBatch(D, [3, 40, 5, 60], C, seeds=0, dtype=torch.float64)
+    history = train(model, X, y, X_test, y_test, steps=200, optimizer="adam", lr=0.03, batch_size=None,
+                    progress=False, y_clean=y_clean)
+    with torch.no_grad():
+        logits = torch.cat([model.to_sequential(m)(X)[None] for m in range(4)])  # (M, n, C)
+    wrong = (logits.argmax(-1) != y).numpy()  # (M, n)
+    corrupted = (y != y_clean).numpy()
+    for m in range(4):
+        assert history["train_error"][-1, m] == pytest.approx(wrong[m].mean(), abs=1e-6)
+        assert history["train_error_clean"][-1, m] == pytest.approx(wrong[m][~corrupted[m]].mean(), abs=1e-6)
+        if corrupted[m].any():
+            assert history["train_error_corrupted"][-1, m] == pytest.approx(wrong[m][corrupted[m]].mean(), abs=1e-6)
+        else:
+            assert np.isnan(history["train_error_corrupted"][-1, m])
+    reference = train_sequential(model.to_sequential(1), X, y[1], X_test, y_test, steps=1, y_clean=y_clean)
+    assert set(reference) == set(history)  # the plain loop records the same metrics
+    assert "train_error_clean" not in train(model, X, y, X_test, y_test, steps=1, progress=False)
+
+
 def test_zero_padding_stays_zero_and_masks_hold_weights_at_zero():
     X, y, X_test, y_test = problem(3)
     model = MLPBatch(D, [4, 5, 5], C, seeds=0, bucket_overhead=1e9, dtype=torch.float64)
