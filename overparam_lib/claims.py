@@ -209,6 +209,23 @@ def records(outputs: list[dict]) -> tuple[dict[str, dict], list[dict]]:
     return values, claims
 
 
+def glued_values(outputs: list[dict]) -> dict[str, Any]:
+    """Every value glued with ``display=False`` (by :func:`measured` or myst-nb's ``glue``) in
+    a list of cell outputs, by name, read back from its ``repr`` (numbers, strings, tuples)."""
+    import ast
+
+    values = {}
+    for output in outputs:
+        name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+        text = output.get("data", {}).get(_GLUE_PREFIX + "text/plain")
+        if name is not None and text is not None:
+            try:
+                values[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                values[name] = text  # not a literal (e.g. an object's repr): kept as text
+    return values
+
+
 def compare_records(committed: list[dict], new: list[dict]) -> list[str]:
     """What differs between the committed and the new records of one cell, as messages.
 

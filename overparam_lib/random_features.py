@@ -56,8 +56,9 @@ def fit_nested(
 
     Returns:
         Dict of tensors on ``Z``'s device: ``y_hat`` (W, m, K) test predictions, ``norm``
-        (W, K) squared coefficient norms ``||a_hat||^2`` and ``train_mse`` (W, K); the K
-        axis is dropped when ``y`` is 1-D.
+        (W, K) squared coefficient norms ``||a_hat||^2`` and ``train_mse`` (W, K), the K
+        axis dropped when ``y`` is 1-D; and ``min_singular`` (W,), the smallest of the
+        ``min(n, N)`` singular values of ``Z_N`` (0 would make ``Z_N`` rank-deficient).
 
     Example, MNIST-1D (:func:`overparam_lib.data.mnist1d`; standardize ``X`` first)::
 
@@ -79,18 +80,22 @@ def fit_nested(
     y_hat = torch.empty(W, K, m, dtype=Z.dtype, device=Z.device)
     norm = torch.empty(W, K, dtype=Z.dtype, device=Z.device)
     train_mse = torch.empty(W, K, dtype=Z.dtype, device=Z.device)
+    min_singular = torch.empty(W, dtype=Z.dtype, device=Z.device)
     for group in _similar_width_groups(widths):
         p = max(widths[i] for i in group)
         Z_w = nested_columns(Z[:, :p], [widths[i] for i in group])  # (G, n, p)
-        a_hat = SVDLeastSquares(Z_w).solve(Y.mT[:, None, :], ridge[group])  # (K, G, p)
+        solver = SVDLeastSquares(Z_w)
+        for g, i in enumerate(group):  # singular values are sorted; zero padding adds zeros after the rank
+            min_singular[i] = solver.S[g, min(Z.shape[0], widths[i]) - 1]
+        a_hat = solver.solve(Y.mT[:, None, :], ridge[group])  # (K, G, p)
         a_hat = a_hat.transpose(0, 1)  # (G, K, p)
         y_hat[group] = a_hat @ Z_test[:, :p].mT  # (G, K, m)
         norm[group] = (a_hat**2).sum(-1)
         train_mse[group] = ((a_hat @ Z_w.mT - Y.mT) ** 2).mean(-1)  # (G, K, n) -> (G, K)
     y_hat = y_hat.transpose(1, 2)  # (W, m, K)
     if y.ndim == 1:
-        return {"y_hat": y_hat[..., 0], "norm": norm[:, 0], "train_mse": train_mse[:, 0]}
-    return {"y_hat": y_hat, "norm": norm, "train_mse": train_mse}
+        return {"y_hat": y_hat[..., 0], "norm": norm[:, 0], "train_mse": train_mse[:, 0], "min_singular": min_singular}
+    return {"y_hat": y_hat, "norm": norm, "train_mse": train_mse, "min_singular": min_singular}
 
 
 def _target(X: torch.Tensor, beta: torch.Tensor, u: torch.Tensor, nonlinear_signal: float) -> torch.Tensor:

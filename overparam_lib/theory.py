@@ -19,7 +19,7 @@ def ridgeless_risk(gamma: ArrayLike, signal: float = 1.0, noise: float = 1.0) ->
 
     ``R(gamma) = sigma^2 gamma / (1 - gamma)`` for ``gamma < 1`` and
     ``R(gamma) = r^2 (1 - 1/gamma) + sigma^2 / (gamma - 1)`` for ``gamma > 1``
-    ({cite}`HastieSurprises2020`, Theorem 1); ``inf`` at ``gamma = 1``.
+    ({cite}`HastieSurprises2020`, isotropic features); ``inf`` at ``gamma = 1``.
     """
     gamma = np.asarray(gamma, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -71,7 +71,7 @@ def ridge_risk(gamma: ArrayLike, ridge: ArrayLike, signal: float = 1.0, noise: f
 
     ``R(lambda; gamma) = lambda^2 r^2 m'(-lambda) + sigma^2 gamma [m(-lambda) - lambda m'(-lambda)]``
     with ``m`` the Marchenko-Pastur Stieltjes transform
-    ({cite}`HastieSurprises2020`, Theorem 5; {cite}`DobribanHighDimensional2018`).
+    ({cite}`HastieSurprises2020`, ridge with isotropic features; {cite}`DobribanHighDimensional2018`).
     """
     ridge = np.asarray(ridge, dtype=np.float64)
     m, dm = marchenko_pastur_stieltjes(-ridge, gamma)
@@ -79,7 +79,7 @@ def ridge_risk(gamma: ArrayLike, ridge: ArrayLike, signal: float = 1.0, noise: f
 
 
 def optimal_ridge(gamma: ArrayLike, signal: float = 1.0, noise: float = 1.0) -> np.ndarray:
-    """Risk-minimizing ridge ``lambda* = sigma^2 gamma / r^2`` ({cite}`HastieSurprises2020`, Theorem 6).
+    """Risk-minimizing ridge ``lambda* = sigma^2 gamma / r^2`` ({cite}`HastieSurprises2020`, optimally tuned ridge).
 
     At ``lambda*`` the risk simplifies to ``sigma^2 gamma m(-lambda*)`` and is
     increasing in ``gamma``: the double-descent peak is gone.

@@ -107,6 +107,8 @@ def test_nested_min_norm_fits_match_numpy_pinv():
         np.testing.assert_allclose(fits["norm"][w].numpy(), (a_hat**2).sum(0), rtol=1e-7)
         train_mse = ((Z_np[:, :N] @ a_hat - Y_np) ** 2).mean(0)
         np.testing.assert_allclose(fits["train_mse"][w].numpy(), train_mse, rtol=1e-7, atol=1e-12)
+        smallest = np.linalg.svd(Z_np[:, :N], compute_uv=False)[min(20, N) - 1]  # the min(n, N)-th
+        np.testing.assert_allclose(fits["min_singular"][w].item(), smallest, rtol=1e-9)
     assert (fits["train_mse"][2:] < 1e-20).all()  # N > n interpolates
     one = fit_nested(Z, Y[:, 1], Z_test, widths)  # 1-D y drops the K axis
     torch.testing.assert_close(one["y_hat"], fits["y_hat"][..., 1])
