@@ -29,7 +29,7 @@ from overparam_lib.progress import PROGRESS_ENV_VAR
 from overparam_lib.sweeps import run_width_sweep
 
 REPO = Path(__file__).resolve().parents[1]
-METRICS = ("train_error", "test_error", "train_loss", "test_loss")
+METRICS = ("train_error", "test_error", "train_loss", "test_loss", "train_error_clean", "train_error_corrupted")
 
 def tiny_sweep(steps: int):
     """A tiny sweep on synthetic float64 data: 2 noise levels x 2 seeds = 4 points of widths 2, 4, 8."""
@@ -47,7 +47,7 @@ def assert_same_sweep(a, b, tol=0.0):
     for k in ("widths", "noise", "num_parameters", "steps"):
         np.testing.assert_array_equal(getattr(a, k), getattr(b, k), err_msg=k)
     for k in METRICS:
-        np.testing.assert_allclose(getattr(a, k), getattr(b, k), rtol=tol, atol=tol, err_msg=k)
+        np.testing.assert_allclose(getattr(a, k), getattr(b, k), rtol=tol, atol=tol, err_msg=k, equal_nan=True)
 
 
 def entry_arrays():
@@ -227,7 +227,7 @@ def test_runs_hold_whole_points_and_the_ci_sweep_is_one_run(monkeypatch):
     monkeypatch.setattr(sweeps, "train", fake_train(sizes))
     X = torch.zeros(10, 40)  # MNIST-1D's 40 features; training is faked
     run_width_sweep(ci, X, torch.zeros(10, dtype=torch.long), X, torch.zeros(10, dtype=torch.long), cache=SweepCache(None))
-    assert sizes == [len(ci.model_widths)] == [63]  # one batched run, as before caching
+    assert sizes == [len(ci.model_widths)] == [75]  # one batched run, as before caching
 
 
 def test_points_trained_apart_match_one_batched_run():

@@ -28,6 +28,7 @@ def sweep() -> WidthSweep:
         widths=np.array([2, 4, 8, 16, 32]), noise=np.array([0.0, 0.2]), num_parameters=np.arange(1, 6) * 100,
         steps=np.array([0, 10, 100, 1000]), train_error=train_error, test_error=rng.uniform(0.1, 0.9, shape),
         train_loss=rng.uniform(0, 2, shape), test_loss=rng.uniform(0, 2, shape),
+        train_error_clean=train_error, train_error_corrupted=train_error,
     )
 
 
