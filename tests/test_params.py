@@ -79,7 +79,7 @@ def test_mlp_configs_name_the_bad_parameter(config_cls, params, message):
 def test_sweep_grids():
     config = DeepDoubleDescentConfig(num_seeds=2)
     W = len(config.widths)
-    assert list(config.widths) == sorted(set(config.widths)) and config.widths[0] == 2 and config.widths[-1] == 256
+    assert list(config.widths) == sorted(set(config.widths)) and config.widths[0] == 2 and config.widths[-1] == 168
     assert len(config.model_widths) == len(config.noise) * 2 * W == len(config.model_seeds)
     assert config.model_seeds[:W] == [0] * W and config.model_seeds[W : 2 * W] == [1] * W
     assert config.record_steps[0] == 1 and config.record_steps[-1] == config.steps
