@@ -166,26 +166,38 @@ class Claims:
                 f"{c.claim}: {_format(c.value)} (required {c.required})" for c in failed))
 
 
+def seed_interval(values, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over replicates (axis 0) and its two-sided Student-t confidence interval.
+
+    Args:
+        values: (S, ...) one row per replicate (e.g. per seed), S >= 2.
+        level: confidence level in (0, 1).
+
+    Returns:
+        ``(mean, low, high)``, each (...).
+    """
+    from scipy.stats import t
+
+    values = np.asarray(values, dtype=np.float64)
+    S = values.shape[0]
+    mean = values.mean(0)
+    half = t.ppf((1 + level) / 2, S - 1) * values.std(0, ddof=1) / math.sqrt(S)
+    return mean, mean - half, mean + half
+
+
 def mean_interval(samples, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of independent replicates and its two-sided Student-t confidence interval.
+    """:func:`seed_interval` of one value per replicate, checked: ``(mean, low, high)`` as floats.
 
     Args:
         samples: (S,) one value per replicate (e.g. per seed), S >= 2.
         level: confidence level in (0, 1).
-
-    Returns:
-        ``(mean, low, high)``.
     """
-    from scipy.stats import t
-
     samples = np.asarray(samples, dtype=np.float64).reshape(-1)
     if samples.size < 2 or not np.isfinite(samples).all():
         raise ParameterError("samples", samples.tolist(), "at least 2 finite values")
     if not 0 < level < 1:
         raise ParameterError("level", level, "a number in (0, 1)")
-    mean = float(samples.mean())
-    half = float(t.ppf((1 + level) / 2, samples.size - 1) * samples.std(ddof=1) / math.sqrt(samples.size))
-    return mean, mean - half, mean + half
+    return tuple(float(v) for v in seed_interval(samples, level))
 
 
 def claims_table(claims: list[Claim]) -> str:

@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.axes import Axes
-from scipy.stats import t
-
+from overparam_lib.claims import seed_interval
 from overparam_lib.sweeps import WidthSweep, interpolation_threshold
 
 
 def seed_band(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over seeds and its Student-t confidence band: values (S, ...) -> three (...) arrays.
-
-    With one seed the band is the mean itself.
-    """
-    mean = values.mean(0)
-    S = values.shape[0]
-    if S < 2:
+    """Mean over seeds and its Student-t confidence band (:func:`~overparam_lib.claims.seed_interval`):
+    values (S, ...) -> three (...) arrays. With one seed the band is the mean itself."""
+    if values.shape[0] < 2:
+        mean = values.mean(0)
         return mean, mean, mean
-    half = t.ppf((1 + level) / 2, S - 1) * values.std(0, ddof=1) / np.sqrt(S)
-    return mean, mean - half, mean + half
+    return seed_interval(values, level)
 
 
 def _band(ax: Axes, x, values: np.ndarray, color, label: str, **style) -> None:

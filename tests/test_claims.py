@@ -151,3 +151,18 @@ def test_records_and_has_record_see_only_marked_outputs():
     assert [has_record(o) for o in outputs] == [False, False, True, True]
     values, claims = records(outputs)
     assert list(values) == ["peak"] and [c["claim"] for c in claims] == ["c"]
+
+
+def test_mean_interval_is_scipys_one_sample_t_interval():
+    from scipy.stats import ttest_1samp
+
+    from overparam_lib.claims import mean_interval, seed_interval
+
+    samples = np.array([1.0, 2.0, 4.0, 3.5, 2.2])
+    reference = ttest_1samp(samples, 0).confidence_interval(0.9)
+    np.testing.assert_allclose(mean_interval(samples, 0.9), (samples.mean(), reference.low, reference.high), rtol=1e-12)
+    mean, low, high = seed_interval(np.stack([samples, 2 * samples], axis=1), 0.9)  # (S, 2): one interval per column
+    np.testing.assert_allclose(high, [reference.high, 2 * reference.high], rtol=1e-12)
+    assert mean_interval([0.0, 0.0, 0.0]) == (0.0, 0.0, 0.0)  # no spread: a zero-width interval
+    with pytest.raises(ParameterError, match="samples"):
+        mean_interval([1.0])
