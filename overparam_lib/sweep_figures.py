@@ -51,6 +51,7 @@ def plot_modelwise(ax_error: Axes, ax_loss: Axes, sweep: WidthSweep, noise_index
             ax.axvline(threshold, color=color, ls=":", lw=1.2)
         ax.set_xscale("log")
         ax.set_xlabel("hidden width $h$")
+        # parameters of the 40-h-h-10 MLP, 40h + h + h^2 + h + 10h + 10, and its inverse
         top = ax.secondary_xaxis("top", functions=(lambda h: h**2 + 52 * h + 10,
                                                    lambda p: np.sqrt(np.maximum(p + 666, 0)) - 26))
         top.set_xlabel("parameters")
