@@ -1,6 +1,6 @@
 """pytest setup for tests/ and notebooks/.
 
-- nbval compares measured values within their tolerance (``overparam_lib.nbval_tolerance``).
+- nbval compares measured values within their tolerance (``overparam_lib.book.nbval_tolerance``).
 - Kernels show no progress bars (nbval compares outputs), read no sweep cache (tests
   recompute every point), and write no chapter figures (the folder variable is unset).
 - A test run never writes into the tracked tree: the session fails if it did.
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from overparam_lib.book import FIGURES_ENV_VAR
+from overparam_lib.book.build import FIGURES_ENV_VAR
 from overparam_lib.progress import PROGRESS_ENV_VAR
 
-pytest_plugins = ["overparam_lib.nbval_tolerance"]
+pytest_plugins = ["overparam_lib.book.nbval_tolerance"]
 
 # inherited by the kernels nbval and papermill start
 os.environ[PROGRESS_ENV_VAR] = "0"

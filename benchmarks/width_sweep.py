@@ -30,7 +30,8 @@ import torch
 from overparam_lib.data import mnist1d_tensors
 from overparam_lib.device import resolve_device
 from overparam_lib.models import MLPBatch
-from overparam_lib.params import DeepDoubleDescentConfig, configure
+from overparam_lib.configs import configure
+from overparam_lib.configs.double_descent import DeepDoubleDescentConfig
 from overparam_lib.sweeps import sweep_labels
 from overparam_lib.train import batch_indices, train
 

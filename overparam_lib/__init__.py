@@ -1,8 +1,20 @@
 """overparam_lib: the small GPU-capable PyTorch library behind the book.
 
-One idea per module: ``device`` (where to compute, seeding), ``data`` (generators),
-``linear`` (min-norm / ridge least squares), ``theory`` (closed-form curves),
-``params`` (notebook parameters and profiles), ``book`` (execute notebooks, build).
+Three layers, each importing only the ones before it (``tests/test_layout.py`` checks):
+
+1. The science, one idea per module at this level: ``errors`` and ``device`` (bad
+   parameters; where to compute, seeding), ``progress`` (progress bars), ``data``
+   (generators), ``linear`` and ``random_features`` (least-squares solvers), ``models``,
+   ``train``, ``sweeps`` and ``cache`` (the batched sweep engine and its resumable
+   cache), ``claims`` (measured values and asserted claims), ``sweep_figures`` and
+   ``explorers`` (figures and widgets), and ``theory/`` (closed forms, one module per
+   chapter).
+2. ``configs/``: the notebooks' parameters, one module per chapter, and the ``ci`` and
+   ``full`` profiles (``configs.profiles``).
+3. ``book/``: the book's machinery (executing notebooks, building the HTML, the
+   ``overparam`` command, launch cells, the reproducibility stamp, robustness runs).
+
+Notebooks import all three.
 """
 
 from importlib.metadata import PackageNotFoundError, version

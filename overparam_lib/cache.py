@@ -66,12 +66,14 @@ def tensor_digest(*tensors: torch.Tensor) -> str:
 
 
 def source_digest(directory: str | os.PathLike | None = None) -> str:
-    """sha256 of the names and contents of the ``*.py`` files in ``directory`` (default: this library's)."""
+    """sha256 of the paths and contents of the ``*.py`` files under ``directory``, subpackages
+    included (default: this library's)."""
     if directory is None:
         return _library_source_digest()
     h = hashlib.sha256()
-    for path in sorted(Path(directory).glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    root = Path(directory)
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

@@ -10,7 +10,7 @@ in two kinds, checked two ways:
   them with the committed outputs as text.
 - **Measured** outputs (anything that depends on a training trajectory or on float32
   summation order) are glued with :func:`measured`, which records a tolerance beside the
-  value. The tests' nbval plugin (:mod:`overparam_lib.nbval_tolerance`) compares such a
+  value. The tests' nbval plugin (:mod:`overparam_lib.book.nbval_tolerance`) compares such a
   value with the committed run's within that tolerance, not as text: a run on another
   machine passes, a run that drifts far from what the book shows fails. The tolerance
   comes from the value's seed-to-seed spread (``overparam robustness`` measures it).

@@ -24,7 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from overparam_lib import theory
+from overparam_lib.theory import double_descent as theory
 from overparam_lib.errors import ParameterError
 from overparam_lib.sweeps import WidthSweep, interpolation_threshold
 
@@ -123,7 +123,7 @@ def plot_ridge_risk(ax: Axes, gamma_max: float, signal: float, noise: float, rid
         ``ax``, with lines of gid ``"ridgeless"``, ``"ridge"`` (at ``ridge``) and ``"optimal"``
         (at ``lambda* = sigma^2 gamma / r^2``) on ``NUM_GAMMAS`` log-spaced gammas.
 
-    Risks from :mod:`overparam_lib.theory` ({cite}`HastieSurprises2020`, Theorems 1, 5 and 6).
+    Risks from :mod:`overparam_lib.theory.double_descent` ({cite}`HastieSurprises2020`, Theorems 1, 5 and 6).
     With ``noise = 0``, ``lambda* = 0`` and the tuned risk is the ridgeless one.
     """
     gamma_max, signal, noise, ridge = _check_ridge(gamma_max, signal, noise, ridge)

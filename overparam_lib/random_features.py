@@ -5,7 +5,7 @@ The model is ``f_hat(x) = sum_a a_a relu(<theta_a, x> / sqrt(d))`` with random, 
 first layer. :func:`fit_nested` fits any feature matrices (e.g. ReLU features of
 MNIST-1D); :func:`simulate_random_features` draws the synthetic setting of
 {cite}`MeiGeneralization2019` and returns the risk that
-:func:`overparam_lib.theory.random_features_ridgeless_risk` predicts.
+:func:`overparam_lib.theory.double_descent.random_features_ridgeless_risk` predicts.
 """
 
 from __future__ import annotations

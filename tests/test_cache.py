@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from overparam_lib.cache import (
     source_digest,
     tensor_digest,
 )
-from overparam_lib.params import DeepDoubleDescentConfig
+from overparam_lib.configs.double_descent import DeepDoubleDescentConfig
 from overparam_lib.progress import PROGRESS_ENV_VAR
 from overparam_lib.sweeps import run_width_sweep
 
@@ -87,14 +88,16 @@ def test_key_changes_with_parameters_data_source_and_device(tmp_path):
         cache_key(params, data, "cpu", torch.float32, source="0" * 64),
     ]
     assert len({key, *changed}) == 1 + len(changed)
-    # editing any source file of the library changes its digest
+    # editing any source file of the library, in a subpackage too, changes its digest
     package = Path(sweeps.__file__).parent
-    for path in package.glob("*.py"):
-        (tmp_path / path.name).write_bytes(path.read_bytes())
-    assert source_digest(tmp_path) == source_digest(package)
-    with open(tmp_path / "sweeps.py", "a") as f:
-        f.write("# an edit\n")
-    assert source_digest(tmp_path) != source_digest(package)
+    copy = tmp_path / "copy"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert source_digest(copy) == source_digest(package)
+    for edited in ("sweeps.py", "theory/double_descent.py"):
+        shutil.copytree(package, tmp_path / edited, ignore=shutil.ignore_patterns("__pycache__"))
+        with open(tmp_path / edited / edited, "a") as f:
+            f.write("# an edit\n")
+        assert source_digest(tmp_path / edited) != source_digest(package)
 
 
 @pytest.mark.parametrize("damage", ["flip bytes", "truncate"])

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from overparam_lib import explorers, theory
+from overparam_lib import explorers
+from overparam_lib.theory import double_descent as theory
 from overparam_lib.errors import ParameterError
 from overparam_lib.sweeps import WidthSweep
 
@@ -49,7 +50,7 @@ def lines(ax) -> dict:
 
 
 def check_ridge_curves(explorer: explorers.Explorer, gamma_max, signal, noise, ridge):
-    """The plotted curves equal overparam_lib.theory at these values."""
+    """The plotted curves equal overparam_lib.theory.double_descent at these values."""
     curves = lines(explorer.figure().axes[0])
     gamma = curves["ridge"][0]
     np.testing.assert_allclose(gamma, np.geomspace(explorers.GAMMA_MIN, gamma_max, explorers.NUM_GAMMAS), rtol=RTOL)

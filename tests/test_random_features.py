@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from overparam_lib import ParameterError, theory
+from overparam_lib import ParameterError
+from overparam_lib.theory import double_descent as theory
 from overparam_lib.device import generator
 from overparam_lib.random_features import (
     fit_nested,

@@ -1,7 +1,7 @@
-"""``python -m overparam_lib``: the same as the ``overparam`` command."""
+"""``python -m overparam_lib.book``: the same as the ``overparam`` command."""
 
 import sys
 
-from overparam_lib.cli import main
+from overparam_lib.book.cli import main
 
 sys.exit(main())

@@ -86,7 +86,7 @@ def run_papermill(notebook: Path, executed: Path, parameters: dict, cwd: Path, e
 
     The kernel inherits ``env`` and ``OVERPARAM_PROGRESS=0`` (no progress bars in outputs).
     papermill's own parameter check misreads our commented parameter cells (the runner
-    checks names itself, :func:`overparam_lib.runner.notebook_parameters`), so its
+    checks names itself, :func:`overparam_lib.book.runner.notebook_parameters`), so its
     "unknown parameter" warnings are wrong and are hidden.
     """
     import papermill  # here, not at the top: notebooks import this module without papermill (Colab)

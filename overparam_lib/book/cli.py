@@ -52,13 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     try:  # after parsing, so --help stays fast
         import papermill  # noqa: F401  (run and execute need it: say what to install up front)
 
-        from overparam_lib import book, launch, runner
+        from overparam_lib.book import build, launch, runner
     except ModuleNotFoundError as exc:  # e.g. a notebook-only install (Colab) has no papermill
         print(f"overparam: {exc.name} is not installed: pip install -r requirements.txt "
               "(or the extra overparam-lib[book])", file=sys.stderr)
         return 2
 
-    root = book.find_root()
+    root = build.find_root()
     try:
         if args.command == "run":
             notebooks = runner.resolve_targets(root, args.targets)
@@ -76,15 +76,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             return _build(root, root)
         if args.command == "execute":
-            notebooks = [p.resolve() for p in args.notebooks] or book.book_notebooks(root)
+            notebooks = [p.resolve() for p in args.notebooks] or build.book_notebooks(root)
             missing = [str(p) for p in notebooks if not p.is_file()]
             if missing:
                 raise ParameterError("notebooks", missing, "paths to .ipynb files")
-            return 1 if any(r.error for r in book.execute_all(notebooks)) else 0
+            return 1 if any(r.error for r in build.execute_all(notebooks)) else 0
         if args.command == "robustness":
             return _robustness(root, args)
         url, branch = launch.repository(root)
-        for path in book.book_notebooks(root):
+        for path in build.book_notebooks(root):
             print(f"{path.name}: {'updated' if launch.sync_install_cell(path, url, branch) else 'unchanged'}")
         return 0
     except ParameterError as exc:
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _robustness(root: Path, args) -> int:
-    from overparam_lib import robustness, runner
+    from overparam_lib.book import robustness, runner
 
     notebooks = runner.resolve_targets(root, args.targets)
     parameters = runner.parse_parameters(args.parameter, notebooks)
@@ -118,7 +118,7 @@ def _robustness(root: Path, args) -> int:
 
 
 def _build(root: Path, source: Path) -> int:
-    from overparam_lib.book import build_html
+    from overparam_lib.book.build import build_html
 
     status = build_html(source, output=root)
     if status == 0:

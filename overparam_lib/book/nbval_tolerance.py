@@ -11,7 +11,7 @@ to nbval's own comparison unchanged.
 
 Loaded by the repository's ``conftest.py`` (``pytest_plugins``). nbval has no hook for
 custom comparisons, so the plugin wraps its one comparison method; a test checks that the
-wrapped method still sees and rejects what it should (``tests/test_nbval_tolerance.py``).
+wrapped method still sees and rejects what it should (``tests/book/test_nbval_tolerance.py``).
 """
 
 from __future__ import annotations

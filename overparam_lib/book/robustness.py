@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from overparam_lib.book import run_papermill
+from overparam_lib.book.build import run_papermill
 from overparam_lib.cache import CACHE_ENV_VAR
 from overparam_lib.claims import Claim, Tolerance, records
 from overparam_lib.errors import ParameterError

@@ -24,16 +24,16 @@ import nbformat
 import yaml
 from tqdm import tqdm
 
-from overparam_lib.book import (
+from overparam_lib.book.build import (
     FIGURES_ENV_VAR,
     book_notebooks,
     run_papermill,
     strip_volatile_metadata,
 )
 from overparam_lib.errors import ParameterError
-from overparam_lib.params import PROFILES
+from overparam_lib.configs import PROFILES
 from overparam_lib.progress import progress_enabled
-from overparam_lib.repro import RUN_RECORD_ENV_VAR
+from overparam_lib.book.repro import RUN_RECORD_ENV_VAR
 
 _BOOK_FILES = ("_config.yml", "_toc.yml")
 _BOOK_DIRS = ("book", "notebooks", "_ext")  # _ext: local Sphinx extensions _config.yml loads
@@ -146,7 +146,7 @@ def run_notebook(notebook: Path, stage: Path, profile: str, parameters: dict, ti
     """Execute the committed ``notebook`` and, only if it succeeds, put it and its figures in ``stage``.
 
     The notebook runs in a scratch tree (``notebooks/`` beside a ``figures/`` folder for
-    :func:`~overparam_lib.book.save_book_figure`), so a run that fails halfway leaves
+    :func:`~overparam_lib.book.build.save_book_figure`), so a run that fails halfway leaves
     neither its notebook nor its figures in the stage;
     the failed notebook is kept in ``_build/runs/<profile>/failed/`` for reading.
     """

@@ -1,57 +1,20 @@
-"""Notebook parameters: one dataclass per experiment, profiles, and validation.
+"""Parameters of the double descent chapter's notebooks: one config dataclass per notebook.
 
-A notebook's ``parameters`` cell (papermill) assigns exactly the fields of its config
-dataclass, with the ``ci`` defaults. :func:`configure` builds the config from those
-values: ``profile="full"`` replaces every field still at its ``ci`` default by the
-full profile's value, and any field the experimenter changed keeps its new value.
+Each config's defaults are the notebook's ``ci`` profile, ``FULL`` holds the values the
+``full`` profile changes, and ``validate`` names the first bad value;
+:func:`overparam_lib.configs.configure` builds a config from a notebook's parameters.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from overparam_lib.data import MNIST1D_TRAIN
 from overparam_lib.device import resolve_device
 from overparam_lib.errors import ParameterError, check_int, check_real, check_reals
-from overparam_lib.repro import start_clock
-
-PROFILES = ("ci", "full")
-
-Config = TypeVar("Config")
-
-
-def configure(config_cls: type[Config], params: Mapping[str, Any]) -> Config:
-    """Build and validate ``config_cls`` from a notebook's parameters.
-
-    Args:
-        config_cls: a config dataclass with a ``profile`` field and a ``FULL`` dict.
-        params: a mapping holding the fields (e.g. a notebook's ``globals()``);
-            other keys are ignored.
-
-    Returns:
-        The validated config.
-
-    Raises:
-        ParameterError: the profile is unknown or a value is not allowed.
-    """
-    names = [f.name for f in dataclasses.fields(config_cls)]
-    given = {k: params[k] for k in names if k in params}
-    profile = given.get("profile", "ci")
-    if profile not in PROFILES:
-        raise ParameterError("profile", profile, f"one of {', '.join(map(repr, PROFILES))}")
-    ci_defaults = config_cls()
-    values = dict(config_cls.FULL) if profile == "full" else {}
-    values.update({k: v for k, v in given.items() if v != getattr(ci_defaults, k)})
-    values["profile"] = profile
-    config = config_cls(**values)
-    config.validate()
-    start_clock()  # the reproducibility stamp's wall time runs from here
-    return config
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Closed-form risk curves that the experiments are checked against.
+"""Closed-form risk curves of the double descent chapter, which its experiments are checked against.
 
 All functions take NumPy-broadcastable arrays and return float64 arrays. Notation of
 {cite}`HastieSurprises2020`: ``gamma = p/n``, ``signal = r^2 = ||beta||^2``,

@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from overparam_lib.book import build_html
+from overparam_lib.book.build import build_html
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("OVERPARAM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]

@@ -1,14 +1,13 @@
-"""The notebooks as papermill runs them, and the book as Jupyter Book builds it."""
+"""Executing notebooks (papermill), the chapter figures they save, and the book as Jupyter Book builds it."""
 
 import re
 import shutil
 from pathlib import Path
 
 import nbformat
-import papermill
 import pytest
 
-from overparam_lib.book import (
+from overparam_lib.book.build import (
     FIGURES_ENV_VAR,
     book_notebooks,
     build_html,
@@ -16,51 +15,9 @@ from overparam_lib.book import (
     save_book_figure,
     strip_volatile_metadata,
 )
-from overparam_lib.launch import (
-    has_install_cell,
-    install_cell_source,
-    repository,
-    sync_install_cell,
-)
-from overparam_lib.params import (
-    CleanLabelsConfig,
-    DeepDoubleDescentConfig,
-    OptimalRegularizationConfig,
-    RandomFeaturesConfig,
-    RidgelessConfig,
-)
+from overparam_lib.book.launch import repository
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def test_every_notebook_has_a_parameters_cell_with_a_profile():
-    notebooks = book_notebooks(ROOT)
-    assert notebooks, "no notebooks found"
-    for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
-        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-        assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged 'parameters'"
-        code = [c for c in nb.cells if c.cell_type == "code"]
-        assert code[1] is tagged[0], f"{path.name}: the parameters cell must follow the install cell"
-        assert re.search(r'^profile = "ci"', tagged[0].source, re.MULTILINE), f"{path.name}: default profile is not 'ci'"
-
-
-@pytest.mark.parametrize(
-    "parameters, message",
-    [
-        ({"n_train": -5}, "n_train = -5 is not allowed: expected a positive integer"),
-        ({"profile": "huge"}, "profile = 'huge' is not allowed: expected one of 'ci', 'full'"),
-    ],
-)
-def test_bad_parameter_stops_notebook_at_validation(tmp_path, parameters, message):
-    notebook = ROOT / "notebooks" / "ridgeless_least_squares.ipynb"
-    with pytest.raises(papermill.PapermillExecutionError) as err:
-        papermill.execute_notebook(str(notebook), str(tmp_path / "out.ipynb"), parameters=parameters,
-                                   kernel_name="python3", progress_bar=False, cwd=str(notebook.parent))
-    assert err.value.ename == "ParameterError" and message in err.value.evalue
-    executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
-    failed_at = next(i for i, c in enumerate(executed.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
-    assert "configure(" in executed.cells[failed_at].source  # stopped at the validation cell, before any computing
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tiny_book(root: Path, code: str) -> Path:
@@ -79,7 +36,7 @@ _SAVES_A_FIGURE = """
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from overparam_lib.book import save_book_figure
+from overparam_lib.book.build import save_book_figure
 print(save_book_figure(plt.figure(), "tiny.png") is not None)
 """
 
@@ -96,42 +53,6 @@ def test_execute_replaces_notebook_and_figures_only_when_every_cell_succeeds(tmp
     assert execute(path).error is None
     assert nbformat.read(path, as_version=4).cells[0].outputs[0]["text"] == "True\n"
     assert (path.parents[1] / "book" / "figures" / "tiny.png").read_bytes().startswith(b"\x89PNG")
-
-
-def test_every_notebook_starts_with_the_install_cell_for_the_configured_repository(tmp_path):
-    url, branch = repository(ROOT)
-    expected = install_cell_source(url, branch)
-    for path in book_notebooks(ROOT):
-        first = nbformat.read(path, as_version=4).cells[0]
-        assert has_install_cell(nbformat.read(path, as_version=4)), f"{path.name}: first cell is not the install cell"
-        assert first.source == expected, f"{path.name}: install cell differs from _config.yml's repository: run `overparam install-cells`"
-        assert not first.outputs, f"{path.name}: the install cell printed something where the library is installed"
-    # writing it is idempotent, and replaces a cell written for another address
-    copy = tmp_path / "nb.ipynb"
-    shutil.copy(book_notebooks(ROOT)[0], copy)
-    assert not sync_install_cell(copy, url, branch)
-    assert sync_install_cell(copy, "https://github.com/someone/fork", "dev")
-    assert "git+https://github.com/someone/fork@dev" in nbformat.read(copy, as_version=4).cells[0].source
-    assert len(nbformat.read(copy, as_version=4).cells) == len(nbformat.read(book_notebooks(ROOT)[0], as_version=4).cells)
-
-
-def test_install_cell_installs_from_the_clone_or_from_github_only_when_the_library_is_missing(tmp_path, monkeypatch):
-    import importlib.util
-    import subprocess
-
-    calls = []
-    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(cmd))
-    code = install_cell_source("https://github.com/o/r", "main")
-    (tmp_path / "pyproject.toml").write_text("")
-    (tmp_path / "notebooks").mkdir()
-    monkeypatch.chdir(tmp_path / "notebooks")
-    exec(code, {})  # noqa: S102 (the cell's own code)  the library is installed here: nothing to do
-    assert calls == []
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
-    exec(code, {})  # noqa: S102  a clone: install it from ".."
-    monkeypatch.chdir(tmp_path)
-    exec(code, {})  # noqa: S102  Colab: no clone, install from GitHub
-    assert [c[-1] for c in calls] == ["..", "git+https://github.com/o/r@main"]
 
 
 def test_strip_volatile_metadata_drops_timestamps_only():
@@ -187,14 +108,6 @@ def assert_launch_buttons(html, url, branch):
         }, f"{path.stem}.html: launch links {links}"
 
 
-def test_environment_yml_has_the_same_pins_as_requirements():
-    pins = lambda lines: sorted(l.strip().lstrip("- ").strip() for l in lines if re.match(r"^\s*-?\s*[A-Za-z0-9_.-]+==", l))
-    requirements = pins((ROOT / "requirements.txt").read_text().splitlines())
-    environment = pins((ROOT / "environment.yml").read_text().splitlines())
-    assert requirements and requirements == environment
-    assert "torch==2.13.0" in requirements
-
-
 def test_chapter_figures_are_written_only_into_the_folder_the_environment_names(tmp_path, monkeypatch):
     import matplotlib
 
@@ -210,58 +123,3 @@ def test_chapter_figures_are_written_only_into_the_folder_the_environment_names(
     assert save_book_figure(fig, "default.png") == tmp_path / "default.png"
     assert (tmp_path / "default.png").read_bytes().startswith(b"\x89PNG")
     plt.close(fig)
-
-
-def test_notebooks_save_chapter_figures_by_name_only():
-    # a path would write beside the notebook wherever it runs; a bare name goes to the scratch folder
-    for path in book_notebooks(ROOT):
-        source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-        calls = re.findall(r"save_book_figure\((.*?)\)", source)
-        assert calls, f"{path.name} saves no chapter figure"
-        for call in calls:
-            assert re.fullmatch(r'fig, "[\w.]+\.png"', call), f"{path.name}: save_book_figure({call})"
-
-
-def test_parameters_cell_defaults_equal_the_config_defaults():
-    # configure() treats any value that differs from the dataclass default as the
-    # experimenter's choice, so the two sets of defaults must agree exactly.
-    from dataclasses import asdict
-
-    configs = {
-        "ridgeless_least_squares.ipynb": RidgelessConfig,
-        "deep_double_descent.ipynb": DeepDoubleDescentConfig,
-        "deep_double_descent_clean_labels.ipynb": CleanLabelsConfig,
-        "random_features.ipynb": RandomFeaturesConfig,
-        "optimal_regularization.ipynb": OptimalRegularizationConfig,
-    }
-    for path in book_notebooks(ROOT):
-        nb = nbformat.read(path, as_version=4)
-        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-        namespace: dict = {}
-        exec(cell.source, namespace)
-        defaults = asdict(configs[path.name]())
-        assert {k: namespace[k] for k in defaults} == defaults, path.name
-        assert set(namespace) - {"__builtins__"} == set(defaults), f"{path.name}: parameters not in the config"
-
-
-def test_notebook_imports_need_neither_papermill_nor_jupyter_book():
-    # Colab installs only the library's core dependencies (see pyproject.toml).
-    code = """
-import builtins
-real_import = builtins.__import__
-def without_book_tools(name, *args, **kwargs):
-    if name.split(".")[0] in ("papermill", "jupyter_book", "nbval", "playwright"):
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    return real_import(name, *args, **kwargs)
-builtins.__import__ = without_book_tools
-import overparam_lib.book, overparam_lib.data, overparam_lib.explorers, overparam_lib.params
-import overparam_lib.random_features, overparam_lib.repro, overparam_lib.sweeps, overparam_lib.theory
-from overparam_lib.cli import main
-assert main(["status"]) == 2  # the runner says what to install instead of a traceback
-"""
-    import subprocess
-    import sys
-
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    assert "papermill is not installed: pip install -r requirements.txt" in result.stderr

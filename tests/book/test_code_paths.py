@@ -12,9 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from overparam_lib.robustness import code_path_env
+from overparam_lib.book.robustness import code_path_env
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_notebooks_pass_on_the_avx2_code_path_with_one_thread():

@@ -37,7 +37,7 @@ def nbval(notebook, plugin=True, **env):
     args = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "-q",
             str(notebook.name)]
     if plugin:
-        args[3:3] = ["-p", "overparam_lib.nbval_tolerance"]
+        args[3:3] = ["-p", "overparam_lib.book.nbval_tolerance"]
     env = {**os.environ, "X_VALUE": "1.0", "EXACT": "3", "BOUND": "0", **env}
     return subprocess.run(args, cwd=notebook.parent, env=env, capture_output=True, text=True, timeout=300)
 

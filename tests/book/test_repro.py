@@ -6,8 +6,8 @@ import platform
 import torch
 
 import overparam_lib
-from overparam_lib.params import DeepDoubleDescentConfig
-from overparam_lib.repro import RUN_RECORD_ENV_VAR, format_stamp, repro_stamp
+from overparam_lib.configs.double_descent import DeepDoubleDescentConfig
+from overparam_lib.book.repro import RUN_RECORD_ENV_VAR, format_stamp, repro_stamp
 
 
 def test_stamp_names_versions_device_profile_seed_and_time(monkeypatch, tmp_path):
@@ -27,7 +27,8 @@ def test_stamp_names_versions_device_profile_seed_and_time(monkeypatch, tmp_path
 def test_wall_time_runs_from_the_validation_cell():
     import time
 
-    from overparam_lib.params import RidgelessConfig, configure
+    from overparam_lib.configs import configure
+    from overparam_lib.configs.double_descent import RidgelessConfig
 
     time.sleep(0.3)  # as if the kernel had run a notebook before
     config = configure(RidgelessConfig, {})

@@ -3,9 +3,9 @@
 import nbformat
 import pytest
 
-from overparam_lib.cli import main
+from overparam_lib.book.cli import main
 from overparam_lib.errors import ParameterError
-from overparam_lib.robustness import SeedRun, code_path_env, parse_seeds, report, run_seeds
+from overparam_lib.book.robustness import SeedRun, code_path_env, parse_seeds, report, run_seeds
 
 # Two claims about a number drawn from the seed: one always holds, one holds for seeds 0 and 2 only.
 SEEDED = [

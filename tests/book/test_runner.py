@@ -7,13 +7,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from overparam_lib import runner
-from overparam_lib.book import build_html
-from overparam_lib.cli import main
+from overparam_lib.book import runner
+from overparam_lib.book.build import build_html
+from overparam_lib.book.cli import main
 from overparam_lib.device import resolve_device
 from overparam_lib.errors import ParameterError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "ridgeless_least_squares.ipynb"
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import nbformat
 
-from overparam_lib.book import run_papermill
+from overparam_lib.book.build import run_papermill
 from overparam_lib.claims import glued_values
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_exercise(tmp_path, notebook: str, parameters: dict) -> dict:

@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy import integrate, optimize
 
-from overparam_lib import theory
+from overparam_lib.theory import double_descent as theory
 from overparam_lib.linear import simulate_excess_risk
 
 

@@ -1,0 +1,10 @@
+"""Closed forms the experiments are checked against: one module per chapter.
+
+``double_descent``: the ridgeless and ridge risk of least squares (Hastie et al.) and
+the ridgeless risk of random-features regression (Mei and Montanari). A chapter whose
+notebooks compare with published formulas adds its own module here; one chapter may
+use another's (the ridgeless risk returns in benign overfitting).
+
+Imports: theory is science: it imports ``overparam_lib.errors`` and NumPy/SciPy, never
+the configs or the book's machinery.
+"""
