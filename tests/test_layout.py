@@ -155,3 +155,17 @@ def test_the_readme_layout_matches_the_tree():
     modules = {p.relative_to(root) for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"}
     unlisted = sorted(str(p) for p in modules - named)
     assert not unlisted, f"modules missing from the README's layout: {unlisted}"
+
+
+def test_every_subpackage_is_installed_outside_an_editable_install():
+    # Colab installs from GitHub, not editable: a folder without __init__.py, or one the
+    # pyproject's package list misses, would work here and be missing there.
+    import tomllib
+
+    from setuptools import find_packages
+
+    root = PACKAGE.parent
+    include = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    folders = {module_name(p.parent / "__init__.py") for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts}
+    assert set(find_packages(where=root, include=include)) == folders
+    assert all((root / f.replace(".", "/") / "__init__.py").is_file() for f in folders)
