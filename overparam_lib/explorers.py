@@ -24,9 +24,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from overparam_lib.theory import double_descent as theory
 from overparam_lib.errors import ParameterError
 from overparam_lib.sweeps import WidthSweep, interpolation_threshold
+from overparam_lib.theory import double_descent as theory
 
 GAMMA_MIN = 0.1  # smallest gamma = p/n drawn, as in the ridgeless notebook
 NUM_GAMMAS = 1000  # log-spaced gammas per curve

@@ -11,9 +11,9 @@ import pytest
 from matplotlib.figure import Figure
 
 from overparam_lib import explorers
-from overparam_lib.theory import double_descent as theory
 from overparam_lib.errors import ParameterError
 from overparam_lib.sweeps import WidthSweep
+from overparam_lib.theory import double_descent as theory
 
 RTOL = 1e-12  # the plotted arrays are the library's own arrays: only float64 round-off
 

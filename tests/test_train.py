@@ -5,9 +5,7 @@ import pytest
 import torch
 
 from overparam_lib import ParameterError
-from overparam_lib.models import MLPBatch, width_buckets
-from overparam_lib.progress import PROGRESS_ENV_VAR, progress_enabled
-from overparam_lib.sweeps import interpolation_threshold
+from overparam_lib.models import MLPBatch
 from overparam_lib.train import batch_indices, train, train_sequential
 
 # float64 makes summation order the only difference between the two: trajectories agree
@@ -94,66 +92,11 @@ def test_training_error_splits_into_clean_and_corrupted_labels():
     assert "train_error_clean" not in train(model, X, y, X_test, y_test, steps=1, progress=False)
 
 
-def test_zero_padding_stays_zero_and_masks_hold_weights_at_zero():
-    X, y, X_test, y_test = problem(3)
-    model = MLPBatch(D, [4, 5, 5], C, seeds=0, bucket_overhead=1e9, dtype=torch.float64)
-    assert len(model.buckets) == 1  # 4 is padded to 5
-    mask = (torch.rand(5, D, generator=torch.Generator().manual_seed(1)) > 0.5).double()
-    model.set_mask(1, 0, mask)
-    train(model, X, y, X_test, y_test, steps=30, optimizer="sgd", lr=0.1, momentum=0.9, progress=False)
-    W1 = model.weights[0]  # (3, D, 5) in bucket order
-    g4 = model.position[0][1]
-    assert (W1[g4, :, 4] == 0).all() and (model.weights[1][g4, 4, :] == 0).all() and (model.biases[0][g4, 0, 4] == 0)
-    first, _ = model.layers_of(1)[0]
-    assert (first[mask == 0] == 0).all() and (first[mask == 1] != 0).all()
-
-
-def test_init_is_nn_linear_init_and_depends_only_on_width_and_seed():
-    a = MLPBatch(D, [7, 30], C, seeds=[3, 4], dtype=torch.float64)
-    b = MLPBatch(D, [30, 100, 7], C, seeds=[4, 0, 3], dtype=torch.float64)
-    for (Wa, ba), (Wb, bb) in zip(a.layers_of(0), b.layers_of(2)):
-        assert torch.equal(Wa, Wb) and torch.equal(ba, bb)
-    W, bias = a.layers_of(1)[1]  # (30, 30): uniform on +-1/sqrt(30), like nn.Linear
-    bound = 30**-0.5
-    assert W.abs().max() <= bound and W.abs().max() > 0.9 * bound and bias.abs().max() <= bound
-    assert a.num_parameters() == [sum(p.numel() for p in a.to_sequential(m).parameters()) for m in range(2)]
-
-
-def test_useful_flops_count_the_models_own_matmuls():
-    model = MLPBatch(40, [16, 100], 10)
-    assert model.useful_flops_per_example() == 2 * (40 * 16 + 16 * 16 + 16 * 10) + 2 * (40 * 100 + 100 * 100 + 100 * 10)
-
-
-def test_width_buckets_are_the_cheapest_contiguous_grouping():
-    from itertools import combinations, pairwise
-
-    widths = [2, 3, 100, 120, 126, 5, 130, 3]
-    flops = lambda h: 2 * (40 * h + h * h + 10 * h)
-    cost = lambda G, H: 1e4 + G * flops(H) / (G / (2 * -(-G // 2)) if G > 1 else 1.0)  # the documented model, 2 threads
-    order = sorted(range(len(widths)), key=lambda i: (widths[i], i))
-    brute = float("inf")  # every way of cutting the sorted list into contiguous groups
-    for k in range(len(order)):
-        for cuts in combinations(range(1, len(order)), k):
-            bounds = [0, *cuts, len(order)]
-            brute = min(brute, sum(cost(j - i, widths[order[j - 1]]) for i, j in pairwise(bounds)))
-    buckets = width_buckets(widths, flops, overhead=1e4, threads=2)
-    assert [m for b in buckets for m in b] == order  # a partition of the sorted models
-    assert sum(cost(len(b), max(widths[m] for m in b)) for b in buckets) == pytest.approx(brute)
-    assert all(len({widths[m] for m in b}) == 1 for b in width_buckets(widths, flops, overhead=0.0, threads=1))
-
-
 def test_batch_indices_are_epochs_of_permutations():
     batches = list(batch_indices(10, 4, 6, seed=3))
     assert [len(b) for b in batches] == [4, 4, 2, 4, 4, 2]
     assert sorted(torch.cat(batches[:3]).tolist()) == list(range(10))
     assert all(b is None for b in batch_indices(10, None, 3))
-
-
-def test_interpolation_threshold_is_the_first_width_from_which_all_fit():
-    widths = np.array([2, 4, 8, 16, 32])
-    errors = np.array([[0.5, 0.0, 0.1, 0.0, 0.0], [0.5, 0.4, 0.3, 0.2, 0.1]])
-    assert interpolation_threshold(widths, errors)[0] == 16
-    assert np.isnan(interpolation_threshold(widths, errors)[1])
 
 
 @pytest.mark.parametrize(
@@ -172,29 +115,6 @@ def test_bad_training_arguments_name_the_parameter(kwargs, message):
     model = MLPBatch(D, [3, 4], C, dtype=torch.float64)
     with pytest.raises(ParameterError, match=message.replace("[", r"\[").replace("(", r"\(")):
         train(model, X, y, X_test, y_test, **{"steps": 10, **kwargs})
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"widths": []}, "widths = [] is not allowed"),
-        ({"widths": [3, 0]}, "widths = [3, 0] is not allowed: expected a non-empty list of positive integers"),
-        ({"seeds": [1, 2, 3]}, "seeds = [1, 2, 3] is not allowed: expected one int, or one seed per model (2)"),
-        ({"depth": 0}, "depth = 0 is not allowed"),
-    ],
-)
-def test_bad_model_arguments_name_the_parameter(kwargs, message):
-    args = {"in_features": D, "widths": [3, 4], "num_classes": C, **kwargs}
-    with pytest.raises(ParameterError) as err:
-        MLPBatch(**args)
-    assert message in str(err.value)
-
-
-def test_progress_bars_follow_the_environment(monkeypatch):
-    monkeypatch.setenv(PROGRESS_ENV_VAR, "0")
-    assert not progress_enabled() and progress_enabled(True)
-    monkeypatch.delenv(PROGRESS_ENV_VAR)
-    assert progress_enabled() and not progress_enabled(False)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

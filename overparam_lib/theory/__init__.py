@@ -5,6 +5,6 @@ the ridgeless risk of random-features regression (Mei and Montanari). A chapter 
 notebooks compare with published formulas adds its own module here; one chapter may
 use another's (the ridgeless risk returns in benign overfitting).
 
-Imports: theory is science: it imports ``overparam_lib.errors`` and NumPy/SciPy, never
+Imports: theory is science: it imports ``overparam_lib.errors`` and NumPy, never
 the configs or the book's machinery.
 """

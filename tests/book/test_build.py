@@ -5,7 +5,6 @@ import shutil
 from pathlib import Path
 
 import nbformat
-import pytest
 
 from overparam_lib.book.build import (
     FIGURES_ENV_VAR,

@@ -24,6 +24,13 @@ def test_stamp_names_versions_device_profile_seed_and_time(monkeypatch, tmp_path
     assert len(lines) == 5 and lines[1].split() == ["device:", "cpu"] and lines[4].startswith("wall time:")
 
 
+def test_stamp_writes_no_file_unless_the_runner_asks(monkeypatch, tmp_path):
+    monkeypatch.delenv(RUN_RECORD_ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    repro_stamp(DeepDoubleDescentConfig())
+    assert not list(tmp_path.iterdir())
+
+
 def test_wall_time_runs_from_the_validation_cell():
     import time
 
@@ -33,10 +40,3 @@ def test_wall_time_runs_from_the_validation_cell():
     time.sleep(0.3)  # as if the kernel had run a notebook before
     config = configure(RidgelessConfig, {})
     assert repro_stamp(config)["wall_time"] in ("0.0 s", "0.1 s")
-
-
-def test_stamp_writes_no_file_unless_the_runner_asks(monkeypatch, tmp_path):
-    monkeypatch.delenv(RUN_RECORD_ENV_VAR, raising=False)
-    monkeypatch.chdir(tmp_path)
-    repro_stamp(DeepDoubleDescentConfig())
-    assert not list(tmp_path.iterdir())

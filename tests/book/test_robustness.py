@@ -3,9 +3,9 @@
 import nbformat
 import pytest
 
-from overparam_lib.book.cli import main
-from overparam_lib.errors import ParameterError
 from overparam_lib.book.robustness import SeedRun, code_path_env, parse_seeds, report, run_seeds
+from overparam_lib.errors import ParameterError
+
 
 # Two claims about a number drawn from the seed: one always holds, one holds for seeds 0 and 2 only.
 SEEDED = [
@@ -62,11 +62,6 @@ def test_report_flags_a_tolerance_narrower_than_three_seed_sds(seeded):
     runs = [SeedRun(s, 1.0, None, {"value": {"name": "value", "value": v, "atol": 0.5}}, [])
             for s, v in enumerate([9.0, 10.0, 11.0])]
     assert "Tolerance narrower than 3 seed-to-seed SD: value." in report(seeded, runs, "a setting")
-
-
-def test_cli_refuses_a_seed_parameter(capsys):
-    assert main(["robustness", "ridgeless_least_squares", "-p", "seed", "3"]) == 2
-    assert "-p seed = 3 is not allowed: expected no -p seed: use --seeds" in capsys.readouterr().err
 
 
 def test_report_escapes_pipes_in_claim_names(seeded):

@@ -1,8 +1,6 @@
 """``overparam run`` and ``overparam status``: runs go to a copy of the book, never the committed notebooks."""
 
 import json
-import shutil
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -13,20 +11,7 @@ from overparam_lib.book.cli import main
 from overparam_lib.device import resolve_device
 from overparam_lib.errors import ParameterError
 
-ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "ridgeless_least_squares.ipynb"
-
-
-@pytest.fixture
-def book(tmp_path):
-    """A copy of the book's sources (so runs and builds never touch the working tree)."""
-    src = tmp_path / "book"
-    for name in ("_config.yml", "_toc.yml"):
-        (src / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / name, src / name)
-    for folder in ("book", "notebooks", "_ext"):
-        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    return src
 
 
 def test_targets_resolve_notebooks_chapters_and_all(book):
@@ -97,13 +82,3 @@ def test_run_writes_an_executed_copy_records_it_and_builds_from_it(book, monkeyp
     runner.stage_book(book, "ci")
     assert (stage / "notebooks" / NOTEBOOK).read_bytes() == committed
     assert (stage / "book" / "intro.md").read_text().endswith("A new paragraph.\n")
-
-
-def test_cli_reports_bad_arguments_without_running(book, monkeypatch, capsys):
-    monkeypatch.chdir(book)
-    assert main(["run", "nope"]) == 2
-    assert "target = 'nope' is not allowed" in capsys.readouterr().err
-    assert main(["run", "all", "--profile", "huge"]) == 2
-    assert "profile = 'huge' is not allowed: expected one of 'ci', 'full'" in capsys.readouterr().err
-    assert not (book / "_build").exists()
-    assert main(["status"]) == 0 and "No runs yet" in capsys.readouterr().out

@@ -24,7 +24,6 @@ from overparam_lib.configs.double_descent import (
         ({"noise": (0.5, -1.0)}, r"noise = \(0.5, -1.0\) is not allowed: expected a non-empty list of variances"),
         ({"noise": ()}, r"noise = \(\) is not allowed"),
         ({"num_seeds": 0}, r"num_seeds = 0 is not allowed"),
-        ({"profile": "fast"}, r"profile = 'fast' is not allowed: expected one of 'ci', 'full'"),
         ({"device": "gpu"}, r"device = 'gpu' is not allowed: expected one of auto, cpu, cuda, mps"),
     ],
 )

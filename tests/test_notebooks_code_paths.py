@@ -14,7 +14,7 @@ from pathlib import Path
 
 from overparam_lib.book.robustness import code_path_env
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_notebooks_pass_on_the_avx2_code_path_with_one_thread():
