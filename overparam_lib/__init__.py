@@ -4,10 +4,9 @@ Three layers, each importing only the ones before it (``tests/test_layout.py`` c
 
 1. The science, one idea per module at this level: ``errors`` and ``device`` (bad
    parameters; where to compute, seeding), ``progress`` (progress bars), ``data``
-   (generators), ``linear`` and ``random_features`` (least-squares solvers), ``privacy``
-   (membership inference by Monte Carlo), ``models``,
-   ``train``, ``sweeps`` and ``cache`` (the batched sweep engine and its resumable
-   cache), ``claims`` (measured values and asserted claims), ``sweep_figures`` and
+   (generators), ``linear`` and ``random_features`` (least-squares solvers),
+   ``privacy`` (membership inference by Monte Carlo), ``models``, ``train``, ``sweeps``
+   and ``cache`` (the batched sweep engine and its resumable cache), ``claims`` (measured values and asserted claims), ``sweep_figures`` and
    ``explorers`` (figures and widgets), and ``theory/`` (closed forms, one module per
    chapter).
 2. ``configs/``: the notebooks' parameters, one module per chapter, and the ``ci`` and
