@@ -5,6 +5,7 @@ Three layers, each importing only the ones before it (``tests/test_layout.py`` c
 1. The science, one idea per module at this level: ``errors`` and ``device`` (bad
    parameters; where to compute, seeding), ``progress`` (progress bars), ``data``
    (generators), ``linear`` and ``random_features`` (least-squares solvers),
+   ``jacobian`` (Jacobians by ``torch.func``, the residual split along them),
    ``privacy`` (membership inference by Monte Carlo), ``models``, ``train``, ``sweeps``
    and ``cache`` (the batched sweep engine and its resumable cache), ``claims`` (measured values and asserted claims), ``sweep_figures`` and
    ``explorers`` (figures and widgets), and ``theory/`` (closed forms, one module per
