@@ -1,4 +1,4 @@
-"""Data generators: Gaussian linear model, MNIST-1D (generated offline), label noise.
+"""Data generators: Gaussian linear model, MNIST-1D (generated offline), clusterable data, label noise.
 
 Everything is generated from a seed on the CPU, then moved to the requested device,
 so the same seed gives the same data on every device. Nothing is downloaded.
@@ -131,6 +131,51 @@ def corrupt_labels(y: torch.Tensor, fraction: float, num_classes: int, seed: int
     y_noisy = y.detach().cpu().clone()
     y_noisy[chosen] = (y_noisy[chosen] + shift) % num_classes
     return y_noisy.to(y.device)
+
+
+def clusterable(
+    num_clusters: int, per_cluster: int, dim: int, radius: float, num_classes: int = 2, seed: int = 0,
+    device: str | torch.device = "auto",
+) -> dict[str, torch.Tensor]:
+    """Clusterable data {cite}`LiGradient2020`: points within ``radius`` of K unit-norm centres, one label per cluster.
+
+    Centres are drawn uniformly on the unit sphere of ``R^dim``; each point is its centre
+    plus a vector drawn uniformly from the ball of radius ``radius``. Cluster ``l`` gets
+    class ``l mod num_classes`` after a random shuffle of the clusters, so every class
+    has clusters when ``num_clusters >= num_classes``.
+
+    Args:
+        num_clusters: K, clusters.
+        per_cluster: points per cluster.
+        dim: d, input dimension.
+        radius: epsilon, the clusters' radius (>= 0).
+        num_classes: classes (2: labels 0 and 1).
+        seed: seed of the CPU generator.
+        device: where the tensors go (see :func:`~overparam_lib.device.resolve_device`).
+
+    Returns:
+        Dict: ``X`` (n, d) float32, ``y`` (n,) int64 classes, ``cluster`` (n,) int64,
+        ``centers`` (K, d), with ``n = K * per_cluster``, ordered cluster by cluster.
+    """
+    check_int("num_clusters", num_clusters)
+    check_int("per_cluster", per_cluster)
+    check_int("dim", dim)
+    check_real("radius", radius)
+    check_int("num_classes", num_classes, minimum=2)
+    if num_clusters < num_classes:
+        raise ParameterError("num_clusters", num_clusters, f"at least num_classes = {num_classes}")
+    device = resolve_device(device)
+    g = generator(seed)
+    centers = torch.randn(num_clusters, dim, generator=g, dtype=torch.float64)
+    centers /= centers.norm(dim=1, keepdim=True)
+    direction = torch.randn(num_clusters, per_cluster, dim, generator=g, dtype=torch.float64)
+    direction /= direction.norm(dim=-1, keepdim=True)
+    length = radius * torch.rand(num_clusters, per_cluster, 1, generator=g, dtype=torch.float64) ** (1 / dim)
+    X = (centers[:, None, :] + length * direction).reshape(-1, dim)
+    cluster_class = torch.randperm(num_clusters, generator=g) % num_classes
+    cluster = torch.arange(num_clusters).repeat_interleave(per_cluster)
+    return {"X": X.float().to(device), "y": cluster_class[cluster].to(device), "cluster": cluster.to(device),
+            "centers": centers.float().to(device)}
 
 
 def mnist1d_tensors(

@@ -60,3 +60,22 @@ def test_corrupt_labels_changes_exactly_the_requested_share_to_wrong_classes():
         corrupt_labels(y, 1.5, 10)
     with pytest.raises(ParameterError, match=r"expected labels in \[0, 5\)"):
         corrupt_labels(y, 0.1, 5)  # labels go up to 9
+
+
+def test_clusterable_points_lie_within_the_radius_of_their_centre_with_the_clusters_label():
+    from overparam_lib.data import clusterable
+
+    data = clusterable(num_clusters=6, per_cluster=50, dim=8, radius=0.2, num_classes=3, seed=1, device="cpu")
+    X, y, cluster, centers = data["X"], data["y"], data["cluster"], data["centers"]
+    assert X.shape == (300, 8) and torch.allclose(centers.norm(dim=1), torch.ones(6))
+    distance = (X - centers[cluster]).norm(dim=1)
+    assert distance.max() <= 0.2 + 1e-6 and distance.max() > 0.19  # filling the ball, up to its edge
+    for l in range(6):
+        assert len(set(y[cluster == l].tolist())) == 1  # one label per cluster
+    assert sorted(torch.bincount(y).tolist()) == [100, 100, 100]  # two clusters per class
+    again = clusterable(6, 50, 8, 0.2, 3, seed=1, device="cpu")
+    assert torch.equal(again["X"], X) and torch.equal(again["y"], y)
+    with pytest.raises(ParameterError, match=r"^num_clusters = 2 is not allowed: expected at least num_classes = 3"):
+        clusterable(2, 5, 8, 0.1, num_classes=3)
+    with pytest.raises(ParameterError, match=r"^radius = -0.1"):
+        clusterable(4, 5, 8, -0.1)
