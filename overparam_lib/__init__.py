@@ -6,6 +6,7 @@ Three layers, each importing only the ones before it (``tests/test_layout.py`` c
    parameters; where to compute, seeding), ``progress`` (progress bars), ``data``
    (generators), ``linear`` and ``random_features`` (least-squares solvers),
    ``jacobian`` (Jacobians by ``torch.func``, the residual split along them),
+   ``lipschitz`` (a lower bound on a network's Lipschitz constant),
    ``privacy`` (membership inference by Monte Carlo), ``models``, ``train``, ``sweeps``
    and ``cache`` (the batched sweep engine and its resumable cache), ``claims`` (measured values and asserted claims), ``sweep_figures`` and
    ``explorers`` (figures and widgets), and ``theory/`` (closed forms, one module per
