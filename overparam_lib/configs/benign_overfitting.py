@@ -25,7 +25,7 @@ class PrivacyConfig:
     num_features: int = 300  # D, Gaussian features that generate the labels; the model sees the first p
     noise: float = 0.25  # sigma^2, label-noise variance
     num_widths: int = 20  # log-spaced feature counts p, from n + 3 to D
-    ridges: tuple[float, ...] = field(default=(0.01, 0.1))  # lambda > 0 compared with min-norm (Monte Carlo only)
+    ridges: tuple[float, ...] = field(default=(1.0, 5.0))  # lambda > 0 vs min-norm (Monte Carlo); the authors' code uses n*lambda = 100, 500 at n = 100
     num_trials: int = 2000  # draws of training set, beta and noise per p
     seed: int = 0  # seeds the target x0 and every draw
     device: str = "auto"  # "auto", "cpu", "cuda", "mps"; env OVERPARAM_DEVICE overrides auto
