@@ -115,14 +115,17 @@ class Blocked:
             raise ModuleNotFoundError(f"blocked: {{name}}", name=name)
         return None
 sys.meta_path.insert(0, Blocked())
-for module in {modules!r}:
-    importlib.import_module(module)
 """
 
 
+def run_blocked(code: str, third_party: tuple[str, ...], prefixes: list[str]) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter where those packages and module prefixes cannot be imported."""
+    prelude = BLOCKER.format(third_party=third_party, prefixes=prefixes)
+    return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, check=False)
+
+
 def import_blocked(modules: list[str], prefixes: list[str]) -> subprocess.CompletedProcess:
-    code = BLOCKER.format(third_party=MACHINERY_THIRD_PARTY, prefixes=prefixes, modules=modules)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    return run_blocked(f"for module in {modules!r}:\n    importlib.import_module(module)\n", MACHINERY_THIRD_PARTY, prefixes)
 
 
 def test_each_layer_imports_with_the_later_layers_blocked():
@@ -143,19 +146,11 @@ def test_notebook_imports_need_neither_papermill_nor_jupyter_book():
                     if cell["cell_type"] == "code"
                     for line in "".join(cell["source"]).splitlines() if line.startswith("from overparam_lib")})
     assert len(lines) > 10, lines
-    code = """
-import builtins
-real_import = builtins.__import__
-def without_book_tools(name, *args, **kwargs):
-    if name.split(".")[0] in ("papermill", "jupyter_book", "nbval", "playwright"):
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    return real_import(name, *args, **kwargs)
-builtins.__import__ = without_book_tools
-""" + "\n".join(lines) + """
+    code = "\n".join(lines) + """
 from overparam_lib.book.cli import main
 assert main(["status"]) == 2  # the runner says what to install instead of a traceback
 """
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = run_blocked(code, ("papermill", "jupyter_book", "nbval", "playwright"), [])
     assert result.returncode == 0, result.stderr
     assert "papermill is not installed: pip install -r requirements.txt" in result.stderr
 

@@ -53,9 +53,13 @@ def critical_index(eigenvalues: ArrayLike, n_train: int, b: float = 1.0) -> int 
         n_train: n, the number of training examples.
         b: the constant of the definition (the paper's theorems hold for some ``b > 1``).
     """
+    r, _ = effective_ranks(eigenvalues)
+    return _first_at_least(r, n_train, b)
+
+
+def _first_at_least(r: np.ndarray, n_train: int, b: float) -> int | None:
     check_int("n_train", n_train)
     check_real("b", b, strict=True)
-    r, _ = effective_ranks(eigenvalues)
     above = np.flatnonzero(r >= b * n_train)
     return int(above[0]) if above.size else None
 
@@ -68,10 +72,10 @@ def benign_terms(eigenvalues: ArrayLike, n_train: int, b: float = 1.0) -> dict[s
     constants the paper does not give, so the sum is a rate to compare an experiment's
     trend with, not a number to compare its value with. ``nan`` when ``k*`` does not exist.
     """
-    k = critical_index(eigenvalues, n_train, b)
+    r, R = effective_ranks(eigenvalues)
+    k = _first_at_least(r, n_train, b)
     if k is None:
         return {"k_star": float("nan"), "k_over_n": float("nan"), "n_over_R": float("nan"), "rate": float("nan")}
-    _, R = effective_ranks(eigenvalues)
     k_over_n, n_over_R = k / n_train, n_train / R[k]
     return {"k_star": float(k), "k_over_n": k_over_n, "n_over_R": n_over_R, "rate": k_over_n + n_over_R}
 

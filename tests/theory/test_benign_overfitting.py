@@ -20,7 +20,8 @@ def test_effective_ranks_follow_their_definition():
         assert R[k] == pytest.approx(tail.sum() ** 2 / (tail**2).sum(), rel=1e-12)
     # isotropic: r_k = R_k = p - k, the number of eigenvalues left
     r, R = theory.effective_ranks(np.ones(10))
-    np.testing.assert_allclose(r, np.arange(10, 0, -1)) and np.testing.assert_allclose(R, np.arange(10, 0, -1))
+    np.testing.assert_allclose(r, np.arange(10, 0, -1))
+    np.testing.assert_allclose(R, np.arange(10, 0, -1))
 
 
 def test_critical_index_and_benign_terms():
