@@ -114,6 +114,7 @@ def train(
     batch_seed: int = 0,
     progress: bool | None = None,
     y_clean: torch.Tensor | None = None,
+    snapshot_steps: Sequence[int] = (),
 ) -> dict[str, np.ndarray]:
     """Train every model of ``model`` with cross-entropy, all in one batched step.
 
@@ -137,15 +138,22 @@ def train(
         y_clean: (n,) the training labels before label noise: the training error is then
             also recorded separately on the examples whose label in ``y`` is corrupted
             (differs from ``y_clean``) and on the others.
+        snapshot_steps: steps after which a copy of every parameter (``model.flat``) is
+            kept, e.g. the rewind points of lottery tickets (0 is the initialization).
 
     Returns:
         Dict of NumPy arrays: ``step`` (R,); ``train_loss``, ``train_error``,
         ``test_loss``, ``test_error`` (R, M), and with ``y_clean`` also
         ``train_error_clean`` and ``train_error_corrupted`` (R, M; ``nan`` for a model
         without corrupted labels); ``stop_step`` (M,), the step a model was frozen at
-        (``steps`` if never).
+        (``steps`` if never); with ``snapshot_steps``, ``snapshots`` (S, P), the parameter
+        vector after each of those steps, in increasing order.
     """
     _check_training_args(steps, batch_size, optimizer, lr, momentum)
+    snapshot_at = sorted(set(snapshot_steps))
+    if snapshot_at and (snapshot_at[0] < 0 or snapshot_at[-1] > steps):
+        raise ParameterError("snapshot_steps", list(snapshot_steps), f"steps in [0, steps = {steps}]")
+    snapshots = {0: model.flat.detach().cpu().numpy().copy()} if 0 in snapshot_at else {}
     M, n = model.num_models, X.shape[0]
     decay = torch.as_tensor(weight_decay, dtype=torch.float64).expand(M)
     if not (decay >= 0).all():
@@ -209,6 +217,8 @@ def train(
             if frozen_flat is not None:
                 flat.copy_(torch.where(frozen_flat, snapshot, flat))
         bar.update()
+        if step in snapshot_at:
+            snapshots[step] = flat.detach().cpu().numpy().copy()
         if step in record_set:
             before = list(active)
             record_metrics(step)
@@ -218,7 +228,20 @@ def train(
     result = {k: np.stack(v) for k, v in history.items()}
     missing = len(record) - len(result["train_loss"])  # every model froze early: metrics no longer change
     result = {k: np.concatenate([v, np.repeat(v[-1:], missing, axis=0)]) for k, v in result.items()}
+    if snapshot_at:
+        if len(snapshots) < len(snapshot_at):  # every model froze early: the parameters no longer change
+            snapshots.update({s: flat.detach().cpu().numpy().copy() for s in snapshot_at if s not in snapshots})
+        result["snapshots"] = np.stack([snapshots[s] for s in snapshot_at])
     return {"step": np.array(record), **result, "stop_step": stop_step}
+
+
+def evaluate(model: MLPBatch, X: torch.Tensor, y: torch.Tensor) -> dict[str, np.ndarray]:
+    """Mean cross-entropy ``loss`` and ``error`` rate of each of ``model``'s networks on ``(X, y)``,
+    as NumPy arrays (M,) in model order; ``y`` (n,) shared or (M, n) per model."""
+    order = torch.tensor(model.order, device=X.device)
+    labels = y if y.ndim == 1 else y[order]
+    metrics = _evaluate(model, X, labels)
+    return {k: v[torch.argsort(order)].cpu().numpy() for k, v in metrics.items()}
 
 
 def train_sequential(
