@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from overparam_lib.data import MNIST1D_TRAIN
 from overparam_lib.device import resolve_device
-from overparam_lib.errors import ParameterError, check_int, check_real, check_reals
+from overparam_lib.errors import ParameterError, check_int, check_real
 
 # the MNIST-1D authors' lottery notebook trains 40-500-500-10 for 1501 steps
 _FULL_TRAINING: dict[str, Any] = {"width": 500, "num_seeds": 5, "steps": 1500}
@@ -135,5 +135,6 @@ class CheapTicketConfig(TicketTraining):
         if (not isinstance(levels, (list, tuple)) or not levels or list(levels) != sorted(set(levels))
                 or any(isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= self.rounds for k in levels)):
             raise ParameterError("levels", levels, f"increasing IMP rounds in [1, rounds = {self.rounds}]")
-        check_reals("early_bird_threshold", (self.early_bird_threshold,), minimum=0.0, maximum=1.0)
+        if not 0 < check_real("early_bird_threshold", self.early_bird_threshold) <= 1:
+            raise ParameterError("early_bird_threshold", self.early_bird_threshold, "a fraction in (0, 1]")
         check_int("early_bird_window", self.early_bird_window)
