@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from overparam_lib import matrix_sensing
+from overparam_lib.pruning import flops_per_example, imp_layer_counts
 from overparam_lib.errors import ParameterError
 from overparam_lib.sweeps import WidthSweep, interpolation_threshold
 from overparam_lib.theory import benign_overfitting as privacy_theory
@@ -44,6 +45,9 @@ SENSING_LOG_ALPHA_RANGE = (-8.0, 0.0)  # log10 of the initialization scale alpha
 SENSING_M_RANGE = (40, 400)  # measurements m of a 20 x 20 matrix (210 unknowns when symmetric)
 SENSING_LR_RANGE = (0.02, 0.3)  # step size; above about 0.3 the iteration can diverge
 SENSING_N, SENSING_RANK, SENSING_STEPS = 20, 2, 1500  # fixed: X* of rank 2 in 20 x 20, factor 20 x 20
+IMP_RATE_RANGE = (0.05, 0.9)  # fraction of the remaining hidden weights IMP removes per round
+IMP_ROUNDS_RANGE = (1, 40)
+IMP_WIDTH_RANGE = (10, 2000)  # h of the MNIST-1D MLP 40-h-h-10
 PRIVACY_N_RANGE = (10, 200)  # n, training examples
 PRIVACY_D_RANGE = (250, 3000)  # D, features that generate the labels (always >= n + 4)
 
@@ -395,3 +399,61 @@ def small_initialization_explorer(log_alpha: float = -4.0, num_measurements: int
                                   description="step size", readout_format=".2f", style=STYLE),
     }
     return Explorer("Small initialization explorer", controls, _sensing_figure)
+
+
+def _check_imp_cost(rate: Any, rounds: Any, width: Any) -> tuple[float, int, int]:
+    """Raise ParameterError unless every argument of :func:`plot_imp_cost` lies in its slider's range."""
+    return (_check_range("rate", rate, *IMP_RATE_RANGE), _check_int_range("rounds", rounds, *IMP_ROUNDS_RANGE),
+            _check_int_range("width", width, *IMP_WIDTH_RANGE))
+
+
+def plot_imp_cost(ax: Axes, rate: float, rounds: int, width: int) -> Axes:
+    """Draw IMP's training bill against the fraction of weights left, in dense training runs.
+
+    Args:
+        ax: where to draw.
+        rate: the fraction of its remaining weights a hidden layer loses per round (the output
+            layer: half), in ``IMP_RATE_RANGE``.
+        rounds: IMP rounds after the dense one, in ``IMP_ROUNDS_RANGE``.
+        width: h of the MLP ``40 -> h -> h -> 10``, in ``IMP_WIDTH_RANGE``.
+
+    Returns:
+        ``ax``, with lines of gid ``"sparse"`` (cumulative FLOPs with sparse kernels, from the
+        exact per-layer counts of :func:`~overparam_lib.pruning.imp_layer_counts`), ``"dense"``
+        (dense kernels: ``r + 1`` runs) and ``"ticket"`` (the round's ticket trained alone), each
+        against the percentage of weights left.
+    """
+    rate, rounds, width = _check_imp_cost(rate, rounds, width)
+    kept = imp_layer_counts([40 * width, width * width, 10 * width], rounds, rate)
+    per_round = np.array([flops_per_example(k) for k in kept]) / flops_per_example(kept[0])
+    left = 100 * kept.sum(1) / kept[0].sum()
+    ax.plot(left, per_round.cumsum(), "o-", ms=3, color="C0", gid="sparse", label="IMP, sparse kernels")
+    ax.plot(left, np.arange(1, rounds + 2), "--", color="C3", gid="dense", label="IMP, dense kernels (r + 1)")
+    ax.plot(left, per_round, "s-", ms=3, color="C2", gid="ticket", label="the ticket alone")
+    ax.axhline(1, color="k", lw=0.8, ls=":")
+    ax.set(xscale="log", yscale="log", xlabel="weights left (%)", ylabel="training FLOPs, in dense training runs",
+           title=f"IMP at {100 * rate:.0f}% per round: {left[-1]:.2g}% left after {rounds} rounds, "
+                 f"{per_round.sum():.3g} dense runs")
+    ax.invert_xaxis()
+    ax.legend(fontsize=8)
+    return ax
+
+
+def _imp_cost_figure(**values: Any) -> Figure:
+    fig = Figure(figsize=(7, 4.2), layout="constrained", facecolor="white")
+    plot_imp_cost(fig.add_subplot(), **values)
+    return fig
+
+
+def imp_cost_explorer(rate: float = 0.2, rounds: int = 15, width: int = 100) -> Explorer:
+    """Sliders for IMP's rate, rounds and the MLP's width over :func:`plot_imp_cost`; arguments as there."""
+    rate, rounds, width = _check_imp_cost(rate, rounds, width)  # before any widget exists
+    controls = {
+        "rate": widgets.FloatSlider(rate, min=IMP_RATE_RANGE[0], max=IMP_RATE_RANGE[1], step=0.05,
+                                    description="pruned per round", readout_format=".2f", style=STYLE),
+        "rounds": widgets.IntSlider(rounds, min=IMP_ROUNDS_RANGE[0], max=IMP_ROUNDS_RANGE[1], step=1,
+                                    description="rounds", style=STYLE),
+        "width": widgets.IntSlider(width, min=IMP_WIDTH_RANGE[0], max=IMP_WIDTH_RANGE[1], step=10,
+                                   description="hidden width h", style=STYLE),
+    }
+    return Explorer("IMP cost explorer", controls, _imp_cost_figure)

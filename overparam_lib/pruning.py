@@ -41,6 +41,17 @@ def layer_rates(num_layers: int, rate: float = 0.2, output_rate: float | None = 
     return [rate] * (num_layers - 1) + [last]
 
 
+def imp_layer_counts(sizes: Sequence[int], rounds: int, rate: float = 0.2) -> np.ndarray:
+    """Weights each layer keeps after each IMP round, (rounds + 1, L): a layer of ``c`` remaining
+    weights loses ``round(rate * c)`` per round (the output layer at half the rate), as
+    :func:`magnitude_prune` removes them, whatever the weights are."""
+    rates = layer_rates(len(sizes), rate)
+    out = [list(sizes)]
+    for _ in range(check_int("rounds", rounds, minimum=0)):
+        out.append([c - round(r * c) for c, r in zip(out[-1], rates)])
+    return np.array(out)
+
+
 def magnitude_prune(weights: list[torch.Tensor], masks: list[torch.Tensor], rates: list[float]) -> list[torch.Tensor]:
     """One round of layer-wise magnitude pruning.
 
@@ -266,6 +277,11 @@ def early_bird_epoch(masks: list[list[torch.Tensor]], threshold: float = 0.1, wi
     return None
 
 
+def flops_per_example(kept: Sequence[int]) -> int:
+    """:func:`training_flops` per example for layers that keep ``kept`` weights each."""
+    return sum((4 if layer == 0 else 6) * int(k) for layer, k in enumerate(kept))
+
+
 def training_flops(masks: list[torch.Tensor], examples: int) -> int:
     """Matrix-multiply FLOPs (2 per multiply-add) to train on ``examples`` examples with these masks,
     counting only the weights kept, as a sparse kernel would.
@@ -276,8 +292,7 @@ def training_flops(masks: list[torch.Tensor], examples: int) -> int:
     left out. All-ones masks give the dense count, which is what the engine's dense
     matmuls execute for any mask.
     """
-    per_example = sum((4 if layer == 0 else 6) * int(mask.sum()) for layer, mask in enumerate(masks))
-    return per_example * check_int("examples", examples, minimum=0)
+    return flops_per_example(counts(masks)) * check_int("examples", examples, minimum=0)
 
 
 METHODS = ("IMP", "magnitude at init", "SNIP", "random", "early-bird", "one-shot after training")

@@ -224,3 +224,38 @@ def test_small_initialization_explorer_runs_the_sensing_problem_and_redraws():
 def test_small_initialization_explorer_rejects_values_off_its_sliders(values, message):
     with pytest.raises(ParameterError, match=re.escape(message)):
         explorers.small_initialization_explorer(**values)
+
+
+def test_imp_cost_explorer_draws_the_bill_of_the_exact_counts_and_redraws():
+    import torch
+
+    from overparam_lib.pruning import layer_rates, magnitude_prune, training_flops
+
+    explorer = explorers.imp_cost_explorer(rate=0.2, rounds=15, width=30)
+    assert repr(explorer) == "IMP cost explorer (live in a Jupyter kernel: Binder, Colab)"
+    curves = lines(explorer.figure().axes[0])
+    left, bill = curves["sparse"]
+    # the same bill from real masks: prune random weights round by round and count their FLOPs
+    g = torch.Generator().manual_seed(0)
+    weights = [torch.randn(30, 40, generator=g), torch.randn(30, 30, generator=g), torch.randn(10, 30, generator=g)]
+    masks = [torch.ones_like(W) for W in weights]
+    spent, dense = [], training_flops(masks, 1)
+    for _ in range(16):
+        spent.append(training_flops(masks, 1) / dense)
+        masks = magnitude_prune(weights, masks, layer_rates(3, 0.2))
+    np.testing.assert_allclose(bill, np.cumsum(spent), rtol=1e-12)
+    assert left[0] == 100 and len(left) == 16
+    np.testing.assert_array_equal(curves["dense"][1], np.arange(1, 17))
+    before = shown_png(explorer)
+    explorer.controls["rate"].value = 0.5
+    assert shown_png(explorer) != before
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"rate": 0.95}, "rate = 0.95 is not allowed"),
+    ({"rounds": 0}, "rounds = 0 is not allowed"),
+    ({"width": 5}, "width = 5 is not allowed"),
+])
+def test_imp_cost_explorer_rejects_values_off_its_sliders(values, message):
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        explorers.imp_cost_explorer(**values)

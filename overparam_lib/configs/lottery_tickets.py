@@ -61,6 +61,12 @@ class TicketTraining:
     def steps_per_epoch(self) -> int:
         return -(-self.n_train // self.batch_size)
 
+    @property
+    def num_parameters(self) -> int:
+        """Weights and biases of the dense MLP ``40 -> width -> width -> 10``."""
+        h = self.width
+        return (40 + 1) * h + (h + 1) * h + (h + 1) * 10
+
 
 def _check_rewind(name: str, step: int, steps: int) -> None:
     if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < steps:
