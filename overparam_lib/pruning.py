@@ -323,7 +323,7 @@ def compare_tickets(
 
     * **IMP**: iterative magnitude pruning, rewound to initialization (:func:`iterative_magnitude_pruning`);
     * **magnitude at init**: the largest initial weights of each layer;
-    * **SNIP** {cite}`LeeSNIP2019`: the largest ``|w dL/dw|`` at initialization on the first minibatch,
+    * **SNIP** {cite}`LeeSNIP2019`: the largest ``|w dL/dw|`` at initialization on the first ``batch_size`` training examples,
       one global threshold (so its per-layer counts differ, its total is the same);
     * **random**: random positions, the same count per layer;
     * **early-bird** {cite}`YouDrawing2019`: during one dense training run the mask of the largest
