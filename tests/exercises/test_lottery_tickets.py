@@ -14,9 +14,11 @@ def test_pruning_faster_costs_less_but_finds_worse_sparse_tickets(tmp_path):
     committed = glued(ROOT / "notebooks" / "ticket_cost.ipynb")
     values = run_exercise(tmp_path, "ticket_cost", {"rate": 0.5, "rounds": 5, "levels": [1, 2, 3, 4, 5]})
     assert values["rounds"] == 5 and committed["rounds"] == 15
-    assert values["imp_cost_sparsest"] == pytest.approx(2.07, abs=0.05) < committed["imp_cost_sparsest"]
+    assert values["imp_cost_sparsest"] == pytest.approx(2.07, abs=0.05)
+    assert values["imp_cost_sparsest"] < committed["imp_cost_sparsest"] / 2
     assert values["imp_limit"] == pytest.approx(2.15, abs=0.02)
-    assert values["imp_cost_match"] == pytest.approx(1.94, abs=0.15) < committed["imp_cost_match"]
+    assert values["imp_cost_match"] == pytest.approx(1.94, abs=0.15)
+    assert values["imp_cost_match"] < committed["imp_cost_match"]
     assert values["sparsest_density"] == pytest.approx(4.5, abs=0.1)
     imp_sparsest = glued(ROOT / "notebooks" / "pruning_at_init.ipynb")["acc_imp_3"]  # the default's ticket at 4.65%
     assert values["acc_imp_sparsest"] == pytest.approx(49, abs=3) and values["acc_imp_sparsest"] < imp_sparsest - 2
