@@ -140,12 +140,12 @@ def mask_distance(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
     return float(sum((x != y).sum() for x, y in zip(a, b)) / sum(m.numel() for m in a))
 
 
-def weights_of(batch: "MLPBatch", model: int) -> list[torch.Tensor]:
+def weights_of(batch: MLPBatch, model: int) -> list[torch.Tensor]:
     """Copies of one model's weight matrices, ``(fan_out, fan_in)`` each, as the masks are laid out."""
     return [W.detach().clone() for W, _ in batch.layers_of(model)]
 
 
-def set_ticket(batch: "MLPBatch", model: int, masks: list[torch.Tensor]) -> None:
+def set_ticket(batch: MLPBatch, model: int, masks: list[torch.Tensor]) -> None:
     """Hold ``model``'s weights at zero where its masks are 0 (one mask per layer), now and after every step."""
     if len(masks) != batch.depth + 1:
         raise ParameterError("masks", f"{len(masks)} masks", f"one per layer ({batch.depth + 1})")
@@ -181,6 +181,7 @@ class PruningRun:
     masks: list[list[list[torch.Tensor]]]  # round -> model -> layer -> 0/1 mask (fan_out, fan_in), on the CPU
     rewind: np.ndarray  # (P,) the parameter vector each model is rewound to (entries as in batch.flat)
     final: np.ndarray  # (R + 1, P) the parameters at the end of each round
+    dense_snapshots: np.ndarray  # (S, P) the dense round's parameters after each of its ``dense_snapshot_steps``
 
 
 def iterative_magnitude_pruning(
@@ -193,6 +194,7 @@ def iterative_magnitude_pruning(
     rewind_steps: Sequence[int],
     rate: float = 0.2,
     progress: bool | None = False,
+    dense_snapshot_steps: Sequence[int] = (),
     **train_kwargs,
 ) -> PruningRun:
     """Iterative magnitude pruning with rewinding {cite}`FrankleLottery2019,FrankleLinear2020`.
@@ -210,6 +212,8 @@ def iterative_magnitude_pruning(
         rewind_steps: for each model, the step its survivors are reset to.
         rate: fraction of the remaining weights a hidden layer loses per round.
         progress: show a bar per round.
+        dense_snapshot_steps: steps of the dense round after which to keep the parameters too
+            (e.g. every epoch, for early-bird masks).
         **train_kwargs: ``steps``, ``batch_size``, ``optimizer``, ``lr``, ... for every round.
 
     Returns:
@@ -221,9 +225,9 @@ def iterative_magnitude_pruning(
         raise ParameterError("rewind_steps", list(rewind_steps), f"one step in [0, steps = {steps}] per model ({batch.num_models})")
     rates = layer_rates(batch.depth + 1, rate)
     owner = model_of_entry(batch)
-    at = sorted(set(rewind_steps))
+    at = sorted(set(rewind_steps) | set(dense_snapshot_steps))
     masks = [[torch.ones_like(W).cpu() for W in weights_of(batch, m)] for m in range(batch.num_models)]
-    history, finals, all_masks, rewind = [], [], [], None
+    history, finals, all_masks, rewind, dense_snapshots = [], [], [], None, None
     for round_ in range(rounds + 1):
         if round_:
             masks = [magnitude_prune([W.cpu() for W in weights_of(batch, m)], masks[m], rates) for m in range(batch.num_models)]
@@ -234,6 +238,7 @@ def iterative_magnitude_pruning(
         if not round_:  # each entry of flat from its model's rewind step
             which = np.searchsorted(at, np.asarray(rewind_steps)[owner])
             rewind = result["snapshots"][which, np.arange(owner.size)]
+            dense_snapshots = result["snapshots"][np.searchsorted(at, sorted(set(dense_snapshot_steps)))]
         history.append(result)
         finals.append(batch.flat.detach().cpu().numpy().copy())
         all_masks.append(masks)
@@ -242,7 +247,7 @@ def iterative_magnitude_pruning(
     return PruningRun(
         density=layer_counts.sum(1) / total, layer_counts=layer_counts, step=history[0]["step"],
         test_error=np.stack([h["test_error"] for h in history]), train_error=np.stack([h["train_error"] for h in history]),
-        masks=all_masks, rewind=rewind, final=np.stack(finals))
+        masks=all_masks, rewind=rewind, final=np.stack(finals), dense_snapshots=dense_snapshots)
 
 
 def interpolation_errors(
@@ -308,8 +313,7 @@ class TicketComparison:
     early_bird_epoch: np.ndarray  # (L, S) the epoch at which the early-bird test fired (-1: never; its last mask is used)
     mask_distances: np.ndarray  # (L, S, E) distance between the masks drawn after consecutive epochs
     masks: dict[str, list[list[list[torch.Tensor]]]]  # method -> level -> seed -> per-layer masks (CPU)
-    imp: PruningRun  # the IMP run itself, every round
-    dense: dict[str, np.ndarray]  # the dense run, with ``snapshots`` after every epoch
+    imp: PruningRun  # the IMP run itself, every round; its round 0 is the dense run, snapshotted every epoch
 
 
 def compare_tickets(
@@ -336,17 +340,16 @@ def compare_tickets(
     if not levels or any(not 1 <= k <= rounds for k in levels):
         raise ParameterError("levels", levels, f"IMP rounds in [1, rounds = {rounds}]")
     S, device = len(seeds), X.device
-    imp = iterative_magnitude_pruning(MLPBatch(X.shape[1], [width] * S, num_classes,
-                                               seeds=list(seeds), device=device),
-                                      X, y, X_test, y_test, rounds, [0] * S, rate, progress, **train_kwargs)
-    batch = MLPBatch(X.shape[1], [width] * S, num_classes, seeds=list(seeds), device=device)
     epoch = -(-X.shape[0] // (train_kwargs.get("batch_size") or X.shape[0]))
     epochs = list(range(0, train_kwargs["steps"] + 1, epoch))
+    batch = MLPBatch(X.shape[1], [width] * S, num_classes, seeds=list(seeds), device=device)
     init = batch.flat.detach().clone()
-    dense = train(batch, X, y, X_test, y_test, snapshot_steps=epochs, progress=progress, **train_kwargs)
+    # IMP's round 0 is the dense run early birds watch: its snapshot after every epoch gives their masks
+    imp = iterative_magnitude_pruning(MLPBatch(X.shape[1], [width] * S, num_classes, seeds=list(seeds), device=device),
+                                      X, y, X_test, y_test, rounds, [0] * S, rate, progress, epochs, **train_kwargs)
     epoch_weights = []  # epoch -> seed -> |W| per layer
-    for snapshot in dense["snapshots"]:
-        load_flat(batch, snapshot)
+    for snapshot in imp.dense_snapshots:
+        load_flat(batch, snapshot)  # the same layout as IMP's batch, without its masks
         epoch_weights.append([[W.abs().cpu() for W in weights_of(batch, s)] for s in range(S)])
     load_flat(batch, init)
     init_weights = [[W.cpu() for W in weights_of(batch, s)] for s in range(S)]
@@ -387,4 +390,4 @@ def compare_tickets(
     accuracy = {"IMP": 1 - imp.test_error[levels, -1]}
     accuracy.update({method: final[j] for j, method in enumerate(others)})
     return TicketComparison(levels=levels, density=imp.density[levels], accuracy=accuracy, early_bird_epoch=fired,
-                            mask_distances=distances, masks=masks, imp=imp, dense=dense)
+                            mask_distances=distances, masks=masks, imp=imp)
