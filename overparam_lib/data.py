@@ -236,3 +236,19 @@ def mnist1d_tensors(
         torch.from_numpy(data["x_test"]).to(device),
         torch.from_numpy(data["y_test"]).to(device),
     )
+
+
+def unit_sphere(num_points: int, dim: int, seed: int = 0, device=None) -> torch.Tensor:
+    """``num_points`` points drawn uniformly on the unit sphere in ``dim`` dimensions: (num_points, dim), float64."""
+    check_int("num_points", num_points)
+    check_int("dim", dim, minimum=2)
+    Z = torch.randn(num_points, dim, generator=generator(seed), dtype=torch.float64)
+    return (Z / Z.norm(dim=1, keepdim=True)).to(resolve_device(device) if device is not None else "cpu")
+
+
+def relu_teacher(X: torch.Tensor, directions: torch.Tensor, signs: torch.Tensor) -> torch.Tensor:
+    """``y = sum_j s_j relu(sqrt(d) u_j . x)``: a few ReLU neurons with unit directions ``u_j`` (k, d) and output signs (k,).
+
+    For x on the unit sphere ``sqrt(d) u . x`` has variance 1, so y is O(1) at every d.
+    """
+    return torch.relu(X.shape[1] ** 0.5 * X @ directions.T) @ signs

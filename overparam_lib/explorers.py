@@ -26,11 +26,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from overparam_lib import matrix_sensing
+from overparam_lib.ntk import batched_empirical_ntk, init_network
 from overparam_lib.pruning import flops_per_example, imp_layer_counts
 from overparam_lib.errors import ParameterError
 from overparam_lib.sweeps import WidthSweep, interpolation_threshold
 from overparam_lib.theory import benign_overfitting as privacy_theory
 from overparam_lib.theory import double_descent as theory
+from overparam_lib.theory.wide_networks import relu_kernels
 
 GAMMA_MIN = 0.1  # smallest gamma = p/n drawn, as in the ridgeless notebook
 NUM_GAMMAS = 1000  # log-spaced gammas per curve
@@ -48,6 +50,11 @@ SENSING_N, SENSING_RANK, SENSING_STEPS = 20, 2, 1500  # fixed: X* of rank 2 in 2
 IMP_RATE_RANGE = (0.05, 0.9)  # fraction of the remaining hidden weights IMP removes per round
 IMP_ROUNDS_RANGE = (1, 40)
 IMP_WIDTH_RANGE = (10, 2000)  # h of the MNIST-1D MLP 40-h-h-10
+NTK_LOG2_WIDTH_RANGE = (2, 14)  # hidden width 2^k of the networks whose empirical NTK is drawn
+NTK_DEEP_LOG2_WIDTH_MAX = 10  # with more than one hidden layer (the Jacobian holds angles x width^2 numbers)
+NTK_DEPTH_RANGE = (1, 3)  # hidden layers
+NTK_SEEDS_RANGE = (1, 10)  # networks drawn
+NTK_INPUT_DIM, NTK_ANGLES = 8, 91  # fixed: inputs on a great circle of the unit sphere in 8 dimensions
 PRIVACY_N_RANGE = (10, 200)  # n, training examples
 PRIVACY_D_RANGE = (250, 3000)  # D, features that generate the labels (always >= n + 4)
 
@@ -457,3 +464,65 @@ def imp_cost_explorer(rate: float = 0.2, rounds: int = 15, width: int = 100) -> 
                                    description="hidden width h", style=STYLE),
     }
     return Explorer("IMP cost explorer", controls, _imp_cost_figure)
+
+
+def _check_ntk(log2_width: Any, depth: Any, num_seeds: Any) -> tuple[int, int, int]:
+    """Raise ParameterError unless every argument of :func:`plot_ntk_angle` lies in its slider's range."""
+    checked = (_check_int_range("log2_width", log2_width, *NTK_LOG2_WIDTH_RANGE),
+               _check_int_range("depth", depth, *NTK_DEPTH_RANGE), _check_int_range("num_seeds", num_seeds, *NTK_SEEDS_RANGE))
+    if checked[1] > 1 and checked[0] > NTK_DEEP_LOG2_WIDTH_MAX:
+        raise ParameterError("log2_width", log2_width, f"at most {NTK_DEEP_LOG2_WIDTH_MAX} with more than one hidden layer")
+    return checked
+
+
+def plot_ntk_angle(ax: Axes, log2_width: int, depth: int, num_seeds: int) -> Axes:
+    """Draw the empirical NTK of random ReLU networks along a great circle against its infinite-width limit.
+
+    Args:
+        ax: where to draw.
+        log2_width: hidden width ``2**log2_width`` of every hidden layer, in ``NTK_LOG2_WIDTH_RANGE``
+            (at most ``NTK_DEEP_LOG2_WIDTH_MAX`` with more than one hidden layer).
+        depth: hidden layers, in ``NTK_DEPTH_RANGE``.
+        num_seeds: networks drawn (seeds 1, 2, ...), in ``NTK_SEEDS_RANGE``.
+
+    Returns:
+        ``ax``, with one line of gid ``"empirical"`` per network and one of gid ``"limit"``:
+        ``Theta(x(phi), x_0)`` against phi in degrees, ``x(phi)`` on a great circle through ``x_0``.
+    """
+    log2_width, depth, num_seeds = _check_ntk(log2_width, depth, num_seeds)
+    phi = torch.linspace(0, np.pi, NTK_ANGLES, dtype=torch.float64)
+    circle = torch.zeros(NTK_ANGLES, NTK_INPUT_DIM, dtype=torch.float64)
+    circle[:, 0], circle[:, 1] = torch.cos(phi), torch.sin(phi)
+    x0 = circle[:1]
+    weights = init_network(NTK_INPUT_DIM, [2**log2_width] * depth, batch=(num_seeds,), seed=1)
+    empirical = batched_empirical_ntk(weights, circle, x0)[..., 0]
+    limit = relu_kernels(circle, x0, depth=depth)["ntk"][:, 0]
+    degrees = np.degrees(phi.numpy())
+    for s, row in enumerate(empirical):
+        ax.plot(degrees, row.numpy(), color="C0", lw=1, alpha=0.7, gid="empirical", label="empirical" if s == 0 else None)
+    ax.plot(degrees, limit.numpy(), "k--", lw=1.5, gid="limit", label="infinite width")
+    error = float(((empirical - limit).norm(dim=1) / limit.norm()).mean())
+    ax.set(xlabel=r"angle $\phi$ between $x$ and $x_0$ (degrees)", ylabel=r"$\Theta(x, x_0)$",
+           title=f"{depth} hidden layer(s) of width {2**log2_width}: mean relative error {error:.3f}")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def _ntk_figure(**values: Any) -> Figure:
+    fig = Figure(figsize=(7, 4.2), layout="constrained", facecolor="white")
+    plot_ntk_angle(fig.add_subplot(), **values)
+    return fig
+
+
+def ntk_width_explorer(log2_width: int = 8, depth: int = 1, num_seeds: int = 5) -> Explorer:
+    """Sliders for the width, depth and number of networks over :func:`plot_ntk_angle`; arguments as there."""
+    log2_width, depth, num_seeds = _check_ntk(log2_width, depth, num_seeds)  # before any widget exists
+    controls = {
+        "log2_width": widgets.IntSlider(log2_width, min=NTK_LOG2_WIDTH_RANGE[0], max=NTK_LOG2_WIDTH_RANGE[1], step=1,
+                                        description="log2 of the width", style=STYLE),
+        "depth": widgets.IntSlider(depth, min=NTK_DEPTH_RANGE[0], max=NTK_DEPTH_RANGE[1], step=1,
+                                   description="hidden layers", style=STYLE),
+        "num_seeds": widgets.IntSlider(num_seeds, min=NTK_SEEDS_RANGE[0], max=NTK_SEEDS_RANGE[1], step=1,
+                                       description="networks", style=STYLE),
+    }
+    return Explorer("NTK width explorer", controls, _ntk_figure)

@@ -259,3 +259,38 @@ def test_imp_cost_explorer_draws_the_bill_of_the_exact_counts_and_redraws():
 def test_imp_cost_explorer_rejects_values_off_its_sliders(values, message):
     with pytest.raises(ParameterError, match=re.escape(message)):
         explorers.imp_cost_explorer(**values)
+
+
+def test_ntk_width_explorer_draws_the_empirical_kernel_against_the_limit_and_redraws():
+    import torch
+
+    from overparam_lib.ntk import batched_empirical_ntk, init_network
+    from overparam_lib.theory.wide_networks import two_layer_ntk
+
+    explorer = explorers.ntk_width_explorer(log2_width=6, depth=1, num_seeds=2)
+    assert repr(explorer) == "NTK width explorer (live in a Jupyter kernel: Binder, Colab)"
+    axes = explorer.figure().axes[0]
+    empirical = [line for line in axes.get_lines() if line.get_gid() == "empirical"]
+    angles, limit = lines(axes)["limit"]
+    assert len(empirical) == 2 and len(angles) == explorers.NTK_ANGLES
+    # the limit is the closed form at x_0 = e_1, the lines the kernels of the seeded networks
+    phi = torch.tensor(np.radians(angles))
+    circle = torch.zeros(len(angles), explorers.NTK_INPUT_DIM, dtype=torch.float64)
+    circle[:, 0], circle[:, 1] = torch.cos(phi), torch.sin(phi)
+    np.testing.assert_allclose(limit, two_layer_ntk(circle, circle[:1])[:, 0].numpy(), rtol=1e-12)
+    kernels = batched_empirical_ntk(init_network(explorers.NTK_INPUT_DIM, [64], batch=(2,), seed=1), circle, circle[:1])
+    np.testing.assert_allclose(empirical[1].get_ydata(), kernels[1, :, 0].numpy(), rtol=1e-10)
+    before = shown_png(explorer)
+    explorer.controls["log2_width"].value = 10
+    assert shown_png(explorer) != before
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"log2_width": 15}, "log2_width = 15 is not allowed"),
+    ({"log2_width": 12, "depth": 2}, "log2_width = 12 is not allowed: expected at most 10 with more than one hidden layer"),
+    ({"depth": 4}, "depth = 4 is not allowed"),
+    ({"num_seeds": 0}, "num_seeds = 0 is not allowed"),
+])
+def test_ntk_width_explorer_rejects_values_off_its_sliders(values, message):
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        explorers.ntk_width_explorer(**values)
