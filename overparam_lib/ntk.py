@@ -89,9 +89,14 @@ def empirical_ntk(weights: Weights, X1: torch.Tensor, X2: torch.Tensor | None = 
     return sum(a.flatten(1) @ b.flatten(1).T for a, b in zip(J1, J2))
 
 
-def batched_empirical_ntk(weights: Weights, X1: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
-    """:func:`empirical_ntk` of every network in a batch (one leading batch dimension): (S, n1, n2)."""
-    return vmap(empirical_ntk, in_dims=(0, None, None))(weights, X1, X2)
+def batched_empirical_ntk(weights: Weights, X1: torch.Tensor, X2: torch.Tensor | None = None,
+                          chunk_size: int | None = 1) -> torch.Tensor:
+    """:func:`empirical_ntk` of every network in a batch (one leading batch dimension): (S, n1, n2).
+
+    ``vmap`` runs ``chunk_size`` networks at a time (None: all at once); the Jacobians of a
+    chunk hold ``chunk_size * (n1 + n2) * P`` numbers, so one at a time keeps wide networks in memory.
+    """
+    return vmap(empirical_ntk, in_dims=(0, None, None), chunk_size=chunk_size)(weights, X1, X2)
 
 
 def relative_change(new: torch.Tensor, old: torch.Tensor, dims: int = 2) -> torch.Tensor:
