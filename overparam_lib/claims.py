@@ -185,6 +185,18 @@ def seed_interval(values, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, 
     return mean, mean - half, mean + half
 
 
+def loglog_slope(x, values) -> float:
+    """The least-squares slope of ``log(values)`` against ``log(x)``, every replicate a point.
+
+    Args:
+        x: (K,) positive abscissae (widths, scales).
+        values: (K,) or (K, S) positive values, one column per replicate (e.g. per seed).
+    """
+    x, values = np.asarray(x, dtype=np.float64), np.asarray(values, dtype=np.float64)
+    values = values.reshape(len(x), -1)
+    return float(np.polyfit(np.repeat(np.log(x), values.shape[1]), np.log(values).ravel(), 1)[0])
+
+
 def mean_interval(samples, level: float = 0.95) -> tuple[float, float, float]:
     """:func:`seed_interval` of one value per replicate, checked: ``(mean, low, high)`` as floats.
 

@@ -166,3 +166,13 @@ def test_mean_interval_is_scipys_one_sample_t_interval():
     assert mean_interval([0.0, 0.0, 0.0]) == (0.0, 0.0, 0.0)  # no spread: a zero-width interval
     with pytest.raises(ParameterError, match="samples"):
         mean_interval([1.0])
+
+
+def test_loglog_slope_pools_the_replicates_into_one_fit():
+    from overparam_lib.claims import loglog_slope
+
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    assert loglog_slope(x, 3 * x**-0.5) == pytest.approx(-0.5, abs=1e-12)  # an exact power law
+    values = np.stack([x**-0.5, 2 * x**-0.7], axis=1)  # (K, S)
+    expected = np.polyfit(np.log(np.concatenate([x, x])), np.log(np.concatenate([values[:, 0], values[:, 1]])), 1)[0]
+    assert loglog_slope(x, values) == pytest.approx(expected, abs=1e-12)
