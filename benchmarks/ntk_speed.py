@@ -21,20 +21,15 @@ and ``2 n^2 P`` for the contraction.
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import time
 
 import torch
 
+from common import machine, sync
 from overparam_lib.data import unit_sphere
 from overparam_lib.device import resolve_device
 from overparam_lib.ntk import empirical_ntk, init_network, network_output, num_parameters
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def loop_ntk(weights: list[torch.Tensor], X: torch.Tensor) -> torch.Tensor:
@@ -59,18 +54,6 @@ def timed(compute, device: torch.device, repeats: int) -> tuple[list[float], tor
         sync(device)
         times.append(time.perf_counter() - start)
     return times, result
-
-
-def machine(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} (CUDA)"
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{model}, {torch.get_num_threads()} threads"
 
 
 def main() -> None:

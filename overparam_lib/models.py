@@ -4,8 +4,11 @@ A sweep (widths x seeds x noise levels) is hundreds of small networks. Looping o
 them in Python spends most of the time on interpreter and kernel-launch overhead
 and on matrix products too small to use the machine. :class:`MLPBatch` instead
 sorts the models by width and stacks models of similar width into *buckets*: each
-bucket's layers are single tensors ``(G, fan_in, fan_out)`` zero-padded to the
-bucket's largest width, and a step runs one batched matmul per layer per bucket.
+bucket's layers are single tensors ``(G, fan_out, fan_in)`` (``nn.Linear``'s layout)
+zero-padded to the bucket's largest width, and a step runs one batched matmul per layer
+per bucket. Activations are feature-major, ``(G, width, B)``: the batch is the long
+contiguous dimension of every product, which on a CPU is up to 5x faster than
+``(G, B, width)`` for the 10-class output layer.
 
 Zero padding is exact, not approximate: a padded hidden unit has zero incoming
 weights and bias, so its pre-activation is 0, ReLU'(0) = 0 in PyTorch and its
@@ -134,8 +137,8 @@ class MLPBatch(nn.Module):
                 offsets.append(offset)
                 offset = end
             row += len(bucket)
-        self.weights = views[0::2]  # bucket b, layer l -> index b * (depth + 1) + l; (G, fan_in, fan_out)
-        self.biases = views[1::2]  # same indexing; (G, 1, fan_out)
+        self.weights = views[0::2]  # bucket b, layer l -> index b * (depth + 1) + l; (G, fan_out, fan_in)
+        self.biases = views[1::2]  # same indexing; (G, fan_out, 1)
         self.weight_offsets = offsets[0::2]  # where each weight tensor starts in self.flat
         self.mask: torch.Tensor | None = None  # like self.flat: 1 where a weight may be nonzero
 
@@ -144,15 +147,15 @@ class MLPBatch(nn.Module):
 
     def _init_bucket(self, bucket: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         sizes = self._layer_sizes(max(self.widths[m] for m in bucket))
-        layers = [(torch.zeros(len(bucket), i, o, dtype=torch.float64), torch.zeros(len(bucket), 1, o, dtype=torch.float64))
-                  for i, o in pairwise(sizes)]  # (G, fan_in, fan_out), (G, 1, fan_out)
+        layers = [(torch.zeros(len(bucket), o, i, dtype=torch.float64), torch.zeros(len(bucket), o, 1, dtype=torch.float64))
+                  for i, o in pairwise(sizes)]  # (G, fan_out, fan_in), (G, fan_out, 1)
         for g, m in enumerate(bucket):
             rng = generator(self.seeds[m])
             model_sizes = self._layer_sizes(self.widths[m])
             for (W, b), fan_in, fan_out in zip(layers, model_sizes[:-1], model_sizes[1:]):
                 bound = fan_in**-0.5
-                W[g, :fan_in, :fan_out] = torch.empty(fan_out, fan_in, dtype=torch.float64).uniform_(-bound, bound, generator=rng).T
-                b[g, 0, :fan_out] = torch.empty(fan_out, dtype=torch.float64).uniform_(-bound, bound, generator=rng)
+                W[g, :fan_out, :fan_in] = torch.empty(fan_out, fan_in, dtype=torch.float64).uniform_(-bound, bound, generator=rng)
+                b[g, :fan_out, 0] = torch.empty(fan_out, dtype=torch.float64).uniform_(-bound, bound, generator=rng)
         return layers
 
     @property
@@ -164,15 +167,26 @@ class MLPBatch(nn.Module):
         sizes = [self._layer_sizes(h) for h in self.widths]
         return [sum((i + 1) * o for i, o in pairwise(s)) for s in sizes]
 
+    def _layers(self, b: int) -> range:
+        return range(b * (self.depth + 1), (b + 1) * (self.depth + 1))
+
+    def _activations(self, b: int, x: torch.Tensor) -> list[torch.Tensor]:
+        """Bucket ``b``'s hidden activations and logits for inputs ``x`` (B, d), feature-major:
+        ``[(G, width, B)] * depth + [(G, C, B)]``."""
+        first, *rest = self._layers(b)
+        W, bias = self.weights[first], self.biases[first]  # (G, H, d), (G, H, 1)
+        G, H, d = W.shape
+        # the input is shared by every model: the first layer is one (G*H, d) @ (d, B) product
+        h = torch.addmm(bias.view(G * H, 1), W.view(G * H, d), x.T).view(G, H, x.shape[0])
+        out = []
+        for l in rest:
+            out.append(torch.relu_(h))  # in place: addmm and baddbmm do not keep their output for backward
+            h = torch.baddbmm(self.biases[l], self.weights[l], h)  # (G, fan_out, B)
+        return out + [h]
+
     def bucket_forward(self, b: int, x: torch.Tensor) -> torch.Tensor:
         """Logits of bucket ``b``'s models for inputs ``x`` (B, d) -> (G, B, C)."""
-        layers = range(b * (self.depth + 1), (b + 1) * (self.depth + 1))
-        h = x.expand(len(self.buckets[b]), *x.shape)  # (G, B, d): one input batch for every model
-        for l in layers:
-            h = torch.baddbmm(self.biases[l], h, self.weights[l])  # (G, B, fan_out)
-            if l != layers[-1]:
-                h = torch.relu_(h)  # in place: baddbmm does not keep its output for backward
-        return h
+        return self._activations(b, x)[-1].transpose(1, 2)
 
     def forward(self, x: torch.Tensor, buckets: Sequence[int] | None = None) -> torch.Tensor:
         """Logits of every model (in bucket order, see ``self.order``): (B, d) -> (M, B, C).
@@ -181,6 +195,34 @@ class MLPBatch(nn.Module):
         """
         buckets = range(len(self.buckets)) if buckets is None else buckets
         return torch.cat([self.bucket_forward(b, x) for b in buckets])
+
+    @torch.no_grad()
+    def cross_entropy_grad_(self, x: torch.Tensor, y: torch.Tensor, buckets: Sequence[int]) -> None:
+        """Write into ``self.flat.grad`` the gradient of the sum over the models of ``buckets``
+        of each model's mean cross-entropy on ``(x, y)``: x (B, d), y (B, M_b) the labels of
+        those models in bucket order. Other buckets' gradients are left as they are.
+
+        Backpropagation written out, each product straight into the gradient's memory: it
+        gives what ``loss.backward()`` gives (the tests check), 1.3-1.5x faster on a CPU
+        without autograd's per-operation bookkeeping, and it is the step a CUDA graph captures.
+        """
+        B, row = x.shape[0], 0
+        for b in buckets:
+            layers = self._layers(b)
+            acts = self._activations(b, x)
+            G = acts[-1].shape[0]
+            delta = torch.softmax(acts[-1], dim=1)  # (G, C, B): d(mean CE)/d(logits) = (softmax - onehot) / B
+            delta.scatter_add_(1, y[:, row : row + G].T.unsqueeze(1), delta.new_full((1, 1, 1), -1.0).expand(G, 1, B))
+            delta.div_(B)
+            row += G
+            for l, h in zip(reversed(layers[1:]), reversed(acts[:-1])):
+                torch.bmm(delta, h.transpose(1, 2), out=self.weights[l].grad)
+                torch.sum(delta, dim=2, keepdim=True, out=self.biases[l].grad)
+                # ReLU's backward as autograd computes it (zero where the output is zero)
+                delta = torch.ops.aten.threshold_backward(torch.bmm(self.weights[l].transpose(1, 2), delta), h, 0)
+            W = self.weights[layers[0]]
+            torch.mm(delta.view(-1, B), x, out=W.grad.view(-1, W.shape[2]))
+            torch.sum(delta, dim=2, keepdim=True, out=self.biases[layers[0]].grad)
 
     def set_mask(self, model: int, layer: int, mask: torch.Tensor) -> None:
         """Hold the weights of ``model``'s ``layer`` at zero where ``mask`` (fan_out, fan_in) is 0.
@@ -196,8 +238,8 @@ class MLPBatch(nn.Module):
         if self.mask is None:
             self.mask = torch.ones_like(self.flat.detach())
         W, offset = self.weights[index], self.weight_offsets[index]
-        full = self.mask[offset : offset + W.numel()].view(W.shape)  # (G, fan_in, fan_out)
-        full[g, :fan_in, :fan_out] = mask.T.to(full)
+        full = self.mask[offset : offset + W.numel()].view(W.shape)  # (G, fan_out, fan_in)
+        full[g, :fan_out, :fan_in] = mask.to(full)
         self.apply_masks()
 
     @torch.no_grad()
@@ -217,7 +259,7 @@ class MLPBatch(nn.Module):
         out = []
         for l, (fan_in, fan_out) in enumerate(pairwise(sizes)):
             index = b * (self.depth + 1) + l
-            out.append((self.weights[index][g, :fan_in, :fan_out].T, self.biases[index][g, 0, :fan_out]))
+            out.append((self.weights[index][g, :fan_out, :fan_in], self.biases[index][g, :fan_out, 0]))
         return out
 
     def to_sequential(self, model: int) -> nn.Sequential:

@@ -16,9 +16,9 @@ def test_zero_padding_stays_zero_and_masks_hold_weights_at_zero():
     mask = (torch.rand(5, D, generator=torch.Generator().manual_seed(1)) > 0.5).double()
     model.set_mask(1, 0, mask)
     train(model, X, y, X_test, y_test, steps=30, optimizer="sgd", lr=0.1, momentum=0.9, progress=False)
-    W1 = model.weights[0]  # (3, D, 5) in bucket order
+    W1 = model.weights[0]  # (3, 5, D) in bucket order
     g4 = model.position[0][1]
-    assert (W1[g4, :, 4] == 0).all() and (model.weights[1][g4, 4, :] == 0).all() and (model.biases[0][g4, 0, 4] == 0)
+    assert (W1[g4, 4, :] == 0).all() and (model.weights[1][g4, :, 4] == 0).all() and (model.biases[0][g4, 4, 0] == 0)
     first, _ = model.layers_of(1)[0]
     assert (first[mask == 0] == 0).all() and (first[mask == 1] != 0).all()
 

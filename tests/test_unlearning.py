@@ -38,7 +38,7 @@ def test_prediction_change_by_hand():
     b = copy_models(a)
     with torch.no_grad():  # model 1's last-layer bias makes class 2 win everywhere; model 0 is untouched
         bucket, g = b.position[1]
-        b.biases[bucket * 3 + 2][g, 0, 2] += 1e6
+        b.biases[bucket * 3 + 2][g, 2, 0] += 1e6
     z = torch.randn(5, *X.shape, generator=torch.Generator().manual_seed(0))
     points = (X + 0.1 * z).reshape(-1, 5)
     expected = (a(points).argmax(-1)[a.order.index(1)] != 2).double().mean().item()
