@@ -57,6 +57,40 @@ def test_width_buckets_are_the_cheapest_contiguous_grouping():
     assert all(len({widths[m] for m in b}) == 1 for b in width_buckets(widths, flops, overhead=0.0, threads=1))
 
 
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_written_out_backprop_gives_each_models_autograd_gradient(depth):
+    # reference: each model alone as nn.Sequential, its mean cross-entropy through autograd
+    g = torch.Generator().manual_seed(depth)
+    widths = [3, 17, 5, 8, 17, 1, 30]
+    model = MLPBatch(D, widths, C, depth=depth, seeds=2, bucket_overhead=1000.0, dtype=torch.float64)
+    assert [[widths[m] for m in b] for b in model.buckets] == [[1, 3, 5, 8], [17, 17], [30]]  # padding in bucket 0
+    x = torch.randn(25, D, generator=g, dtype=torch.float64)
+    labels = torch.randint(0, C, (model.num_models, 25), generator=g)  # model order
+    buckets = [0, len(model.buckets) - 1]  # some buckets only: the others' gradients stay as they were
+    rows = [m for b in buckets for m in model.buckets[b]]  # bucket order
+    model.flat.grad.fill_(float("nan"))
+    model.cross_entropy_grad_(x, labels[rows].T, buckets)
+    trained = set(rows)
+    for m in range(model.num_models):
+        b, _ = model.position[m]
+        owned = model.owner == model.order.index(m)
+        if m not in trained:
+            assert model.flat.grad[owned].isnan().all()
+            continue
+        net = model.to_sequential(m)
+        torch.nn.functional.cross_entropy(net(x), labels[m]).backward()
+        linears = [layer for layer in net if isinstance(layer, torch.nn.Linear)]
+        g_pos = model.position[m][1]
+        for l, linear in enumerate(linears):
+            weight_grad = model.weights[b * (depth + 1) + l].grad[g_pos]  # (fan_out, fan_in) padded to the bucket
+            bias_grad = model.biases[b * (depth + 1) + l].grad[g_pos, :, 0]
+            fan_out, fan_in = linear.weight.shape
+            torch.testing.assert_close(weight_grad[:fan_out, :fan_in], linear.weight.grad, rtol=1e-12, atol=1e-14)
+            torch.testing.assert_close(bias_grad[:fan_out], linear.bias.grad, rtol=1e-12, atol=1e-14)
+            # padding gets exactly zero gradient, so it stays zero
+            assert (weight_grad[fan_out:] == 0).all() and (weight_grad[:, fan_in:] == 0).all() and (bias_grad[fan_out:] == 0).all()
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -6,7 +6,7 @@ import torch
 
 from overparam_lib import ParameterError
 from overparam_lib.models import MLPBatch
-from overparam_lib.train import batch_indices, train, train_sequential
+from overparam_lib.train import _StepRunner, batch_indices, train, train_sequential
 
 # float64 makes summation order the only difference between the two: trajectories agree
 # to ~1e-15; 1e-9 leaves room for growth over the steps and still catches any real bug.
@@ -117,7 +117,29 @@ def test_bad_training_arguments_name_the_parameter(kwargs, message):
         train(model, X, y, X_test, y_test, **{"steps": 10, **kwargs})
 
 
+def test_step_runner_reads_each_batch_size_from_its_own_buffer():
+    # a CUDA graph replays the step on the tensors it was captured with: every call with a
+    # batch size must see the same buffer, holding that call's indices
+    seen = []
+    runner = _StepRunner(lambda idx: seen.append((idx, None if idx is None else idx.tolist())), torch.device("cpu"))
+    for idx in [torch.tensor([3, 1, 4]), torch.tensor([0, 2, 5]), torch.tensor([7]), torch.tensor([6, 8, 9]), None]:
+        runner(idx)
+    assert [values for _, values in seen] == [[3, 1, 4], [0, 2, 5], [7], [6, 8, 9], None]
+    buffers = [buffer for buffer, _ in seen]
+    assert buffers[0] is buffers[1] is buffers[3] and buffers[2] is not buffers[0] and buffers[4] is None
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-def test_engine_on_cuda_matches_the_loop():
-    assert_same_as_sequential([3, 40, 7], seeds=0, weight_decay=[0.0, 0.01, 0.0], device="cuda", tol=1e-7,
-                              optimizer="adam", lr=0.01, batch_size=32, steps=30)
+@pytest.mark.parametrize(
+    "kwargs",
+    [  # minibatches of two sizes (120 = 3 * 32 + 24): two graphs, each captured after 3 eager steps
+        dict(optimizer="adam", lr=0.01, batch_size=32, steps=30),
+        dict(optimizer="sgd", lr=0.05, momentum=0.9, batch_size=32, steps=30),
+        # models freeze at record steps: the graph is captured again each time
+        dict(optimizer="adam", lr=0.03, batch_size=None, steps=300, record_steps=range(0, 301, 20), stop_at_zero_error=True),
+    ],
+)
+def test_engine_on_cuda_matches_the_loop(kwargs):
+    widths = [3, 40, 7] if not kwargs.get("stop_at_zero_error") else [2, 64, 3, 96]
+    decay = [0.0, 0.01, 0.0] if not kwargs.get("stop_at_zero_error") else 0.0
+    assert_same_as_sequential(widths, seeds=0, weight_decay=decay, device="cuda", tol=1e-6, **kwargs)
