@@ -5,8 +5,8 @@ levels, batch size, optimizer, on MNIST-1D) for a fixed number of steps three wa
 run on one machine, on the same minibatches:
 
   (a) ``overparam_lib.train.train``: every model in one batched step;
-  (b) the plain loop: for each model an ``nn.Sequential`` and a ``torch.optim`` optimizer,
-      trained alone;
+  (b) the plain loop: for each model an ``nn.Sequential`` and a ``torch.optim`` optimizer
+      (fused, as the engine's), trained alone;
   (c) vmap per width, the recipe of PyTorch's model-ensembling tutorial made to train: the
       models of each width stacked with ``torch.func.stack_module_state``, one
       ``vmap(functional_call)`` forward and one backward per width per step, one
@@ -16,8 +16,8 @@ Each is run ``--repeats`` times; the table gives the median and range of the run
 best) in models x steps per second, the engine's ratio to each peer (of medians), the
 engine's useful GFLOP/s (the models' own matmuls: forward 2*fan_in*fan_out per layer per
 example, backward twice that; zero padding not counted) against the machine's float32
-matmul rate on a large square product (median of its runs), and the machine: CPU model,
-code path and thread count, or GPU name.
+matmul rate on a large square product (sampled after each engine run), and the machine:
+CPU model, code path and thread count, or GPU name.
 
     python benchmarks/width_sweep.py                   # ci profile (the notebook's defaults)
     python benchmarks/width_sweep.py --profile full --steps 100 --sequential-steps 10 --repeats 3
@@ -45,27 +45,32 @@ from overparam_lib.models import MLPBatch
 from overparam_lib.sweeps import sweep_labels
 from overparam_lib.train import batch_indices, train
 
-OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+
+def make_optimizer(config, params):
+    """The sweep's optimizer in its fastest torch.optim form (fused, as the engine's), for the peers."""
+    return {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[config.optimizer](params, lr=config.lr, fused=True)
 
 
-def matmul_gflops(device: torch.device, size: int, repeats: int = 10) -> list[float]:
-    """Float32 GFLOP/s of each of ``repeats`` (size x size) @ (size x size) products."""
+def matmul_gflops(device: torch.device, repeats: int = 3) -> float:
+    """Float32 GFLOP/s of a large square product (1024 on a CPU, 4096 on a GPU), median of ``repeats``
+    after a warm-up. Sampled between the timed runs, so it sees the machine in the same state."""
+    size = 4096 if device.type == "cuda" else 1024
     a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
     rates = []
-    for run in range(repeats + 2):  # two warm-up products
+    for run in range(repeats + 1):
         sync(device)
         start = time.perf_counter()
         a @ b
         sync(device)
-        if run >= 2:
+        if run:
             rates.append(2 * size**3 / (time.perf_counter() - start) / 1e9)
-    return rates
+    return statistics.median(rates)
 
 
-def time_engine(config, X, Y, X_test, y_test, steps: int, repeats: int) -> tuple[list[float], MLPBatch]:
+def time_engine(config, X, Y, X_test, y_test, steps: int, repeats: int) -> tuple[list[float], list[float], MLPBatch]:
     """Seconds for ``steps`` engine steps, once per repeat: a run of 2*steps minus a run of steps,
     so model construction, the metric evaluations ``train`` does at both ends and, on CUDA,
-    graph capture cancel."""
+    graph capture cancel; and the matmul rate sampled after each repeat."""
     kwargs = dict(batch_size=config.batch_size, optimizer=config.optimizer, lr=config.lr, progress=False)
 
     def run(n: int) -> float:
@@ -76,9 +81,12 @@ def time_engine(config, X, Y, X_test, y_test, steps: int, repeats: int) -> tuple
         sync(X.device)
         return time.perf_counter() - start
 
-    run(3)  # warm-up
-    times = [-run(steps) + run(2 * steps) for _ in range(repeats)]
-    return times, MLPBatch(X.shape[1], config.model_widths, 10, seeds=config.model_seeds, device=X.device)
+    run(5)  # warm-up (on CUDA: past the 3 eager steps, into graph capture)
+    times, matmul = [], []
+    for _ in range(repeats):
+        times.append(-run(steps) + run(2 * steps))
+        matmul.append(matmul_gflops(X.device))
+    return times, matmul, MLPBatch(X.shape[1], config.model_widths, 10, seeds=config.model_seeds, device=X.device)
 
 
 def time_plain_loop(config, engine: MLPBatch, X, Y, steps: int) -> float:
@@ -87,7 +95,7 @@ def time_plain_loop(config, engine: MLPBatch, X, Y, steps: int) -> float:
     start = time.perf_counter()
     for m in range(engine.num_models):
         net = engine.to_sequential(m)
-        opt = OPTIMIZERS[config.optimizer](net.parameters(), lr=config.lr)
+        opt = make_optimizer(config, net.parameters())
         for idx in batch_indices(X.shape[0], config.batch_size, steps, seed=0):
             loss = F.cross_entropy(net(X[idx]), Y[m, idx])
             opt.zero_grad()
@@ -108,7 +116,7 @@ def time_vmap_per_width(config, engine: MLPBatch, X, Y, steps: int) -> float:
         nets = [engine.to_sequential(m) for m in members]
         params, buffers = stack_module_state(nets)  # leaves of shape (len(members), ...)
         skeleton = copy.deepcopy(nets[0]).to("meta")
-        opt = OPTIMIZERS[config.optimizer](params.values(), lr=config.lr)
+        opt = make_optimizer(config, list(params.values()))
         stacks.append((params, buffers, skeleton, opt, Y[members]))
 
     def run_step(params, buffers, skeleton, x, y):
@@ -142,7 +150,7 @@ def main() -> None:
     X, y, X_test, y_test = mnist1d_tensors(config.n_train, device, config.num_test)
     Y = sweep_labels(y.cpu(), config.noise, config.num_seeds, config.seed, len(config.widths)).to(device)  # (M, n)
 
-    engine_s, engine = time_engine(config, X, Y, X_test, y_test, args.steps, args.repeats)
+    engine_s, peak, engine = time_engine(config, X, Y, X_test, y_test, args.steps, args.repeats)
     time_vmap_per_width(config, engine, X, Y, 3)  # warm-up
     loop_s = [time_plain_loop(config, engine, X, Y, args.sequential_steps) for _ in range(args.repeats)]
     vmap_s = [time_vmap_per_width(config, engine, X, Y, args.sequential_steps) for _ in range(args.repeats)]
@@ -151,7 +159,6 @@ def main() -> None:
     loop_rate = [M * args.sequential_steps / s for s in loop_s]
     vmap_rate = [M * args.sequential_steps / s for s in vmap_s]
     useful = [3 * engine.useful_flops_per_example() * config.batch_size * args.steps / s / 1e9 for s in engine_s]
-    peak = matmul_gflops(device, 4096 if device.type == "cuda" else 1024)
     median = statistics.median
     print(f"sweep: profile {config.profile}, {M} models (widths {min(config.model_widths)}-{max(config.model_widths)}, "
           f"{len(config.noise)} noise levels, {config.num_seeds} seed(s)), batch {config.batch_size}, {config.optimizer}, "

@@ -9,6 +9,7 @@ tests compare against and the baseline the benchmark times.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -182,7 +183,9 @@ def train(
     stop_step = np.full(M, steps)
     history = {}  # metric -> one (M,) tensor per record, left on the device until the end
 
-    def record_metrics(step: int) -> None:
+    def record_metrics(step: int) -> bool:
+        """Record every metric; with ``stop_at_zero_error``, freeze the models that reached zero
+        training error. True if any froze (then what the step reads has changed)."""
         nonlocal frozen_flat, snapshot
         for key, (data, labels, mask) in {"train": (X, y_sorted, corrupted), "test": (X_test, y_test, None)}.items():
             for metric, values in _evaluate(model, data, labels, mask).items():  # (M,) each, bucket order
@@ -195,6 +198,8 @@ def train(
                 frozen_flat = frozen[model.owner]
                 snapshot = flat.detach().clone()  # earlier-frozen entries already hold their frozen values
                 active[:] = [b for b in active if not frozen[bucket_rows[b] : bucket_rows[b + 1]].all()]
+                return True
+        return False
 
     def labels_by_example() -> torch.Tensor:
         """(n, M_active): the labels of the models still training, one row per example (a minibatch gathers rows)."""
@@ -214,7 +219,7 @@ def train(
 
     record_metrics(0)
     y_active = labels_by_example()
-    model.zero_grad_()  # buckets that stop training keep a zero gradient
+    model.zero_grad_()
     run_step = _StepRunner(step, flat.device)
     schedule = list(batch_indices(n, batch_size, steps, batch_seed))
     if schedule and schedule[0] is not None:  # every minibatch's indices moved to the device at once
@@ -228,14 +233,11 @@ def train(
         bar.update()
         if step_number in snapshot_at:
             snapshots[step_number] = flat.detach().clone()
-        if step_number in record_set:
-            before = list(active)
-            record_metrics(step_number)
-            if active != before:
-                run_step.reset()  # the step's inputs changed: capture it again
-                model.zero_grad_()
-                if active:
-                    y_active = labels_by_example()
+        if step_number in record_set and record_metrics(step_number):  # models froze
+            run_step.reset()  # the step reads new tensors (frozen entries, labels): capture it again
+            model.zero_grad_()  # buckets that stopped training get no loss gradient (their parameters are restored)
+            if active:
+                y_active = labels_by_example()
     bar.close()
     result = {k: torch.stack(v).cpu().numpy() for k, v in history.items()}
     missing = len(record) - len(result["train_loss"])  # every model froze early: metrics no longer change
@@ -254,39 +256,47 @@ class _StepRunner:
     batch may be smaller), so the same tensors are read at every call. On CUDA, after
     ``warmup`` eager calls with a batch size (on a side stream, as capture requires), the
     step is captured once and then replayed: one launch per step instead of about a hundred
-    kernel launches, and no host synchronization. Elsewhere the step simply runs. ``reset``
-    drops the graphs when what the step reads changes (models froze).
+    kernel launches, and no host synchronization between captures (a capture itself
+    synchronizes). Elsewhere the step simply runs. ``reset`` drops the graphs when what the
+    step reads changes (models froze).
     """
 
     def __init__(self, step, device: torch.device, warmup: int = 3):
-        self.step, self.warmup = step, warmup
+        self.step, self.warmup, self.device = step, warmup, device
         self.capture = device.type == "cuda"
+        self.replays = 0  # graph replays so far (for the tests)
         self.buffers: dict[int | None, torch.Tensor | None] = {}
         self.graphs: dict[int | None, torch.cuda.CUDAGraph] = {}
         self.calls: dict[int | None, int] = {}
 
     def __call__(self, idx: torch.Tensor | None) -> None:
         size = None if idx is None else len(idx)
-        buffer = self.buffers.setdefault(size, None if idx is None else torch.empty_like(idx))
+        if size not in self.buffers:
+            self.buffers[size] = None if idx is None else torch.empty_like(idx)
+        buffer = self.buffers[size]
         if buffer is not None:
             buffer.copy_(idx)
-        if size in self.graphs:
-            self.graphs[size].replay()
-        elif not self.capture:
+        if not self.capture:
             self.step(buffer)
-        elif self.calls.get(size, 0) < self.warmup:
-            self.calls[size] = self.calls.get(size, 0) + 1
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                self.step(buffer)
-            torch.cuda.current_stream().wait_stream(side)
-        else:
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):  # records the step without running it
-                self.step(buffer)
-            self.graphs[size] = graph
-            graph.replay()
+            return
+        with torch.cuda.device(self.device):  # streams and graphs belong to the model's GPU
+            if size not in self.graphs and self.calls.get(size, 0) < self.warmup:
+                self.calls[size] = self.calls.get(size, 0) + 1
+                side = torch.cuda.Stream()
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side), warnings.catch_warnings():
+                    # capturable Adam warns when it steps outside a capture: these steps are meant to
+                    warnings.filterwarnings("ignore", message=".*capturable=True.*")
+                    self.step(buffer)
+                torch.cuda.current_stream().wait_stream(side)
+                return
+            if size not in self.graphs:
+                graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(graph):  # records the step without running it
+                    self.step(buffer)
+                self.graphs[size] = graph
+            self.graphs[size].replay()
+            self.replays += 1
 
     def reset(self) -> None:
         self.graphs.clear()

@@ -6,6 +6,7 @@ import torch
 
 from overparam_lib import ParameterError
 from overparam_lib.models import MLPBatch
+from overparam_lib import train as train_module
 from overparam_lib.train import _StepRunner, batch_indices, train, train_sequential
 
 # float64 makes summation order the only difference between the two: trajectories agree
@@ -23,9 +24,9 @@ def problem(num_models: int, seed: int = 0, device="cpu"):
     return X.to(device), y.to(device), X_test.to(device), y_test.to(device)
 
 
-def assert_same_as_sequential(widths, seeds, weight_decay, depth=2, device="cpu", tol=TOL, **kwargs):
+def assert_same_as_sequential(widths, seeds, weight_decay, depth=2, device="cpu", tol=TOL, bucket_overhead=50_000.0, **kwargs):
     X, y, X_test, y_test = problem(len(widths), device=device)
-    model = MLPBatch(D, widths, C, depth=depth, seeds=seeds, device=device, dtype=torch.float64)
+    model = MLPBatch(D, widths, C, depth=depth, seeds=seeds, device=device, dtype=torch.float64, bucket_overhead=bucket_overhead)
     nets = [model.to_sequential(m) for m in range(len(widths))]  # same initial weights, trained alone
     history = train(model, X, y, X_test, y_test, weight_decay=weight_decay, progress=False, **kwargs)
     for m, net in enumerate(nets):
@@ -133,13 +134,25 @@ def test_step_runner_reads_each_batch_size_from_its_own_buffer():
 @pytest.mark.parametrize(
     "kwargs",
     [  # minibatches of two sizes (120 = 3 * 32 + 24): two graphs, each captured after 3 eager steps
-        dict(optimizer="adam", lr=0.01, batch_size=32, steps=30),
-        dict(optimizer="sgd", lr=0.05, momentum=0.9, batch_size=32, steps=30),
-        # models freeze at record steps: the graph is captured again each time
-        dict(optimizer="adam", lr=0.03, batch_size=None, steps=300, record_steps=range(0, 301, 20), stop_at_zero_error=True),
+        dict(widths=[3, 40, 7], weight_decay=[0.0, 0.01, 0.0], tol=1e-7, optimizer="adam", lr=0.01, batch_size=32, steps=30),
+        dict(widths=[3, 40, 7], weight_decay=[0.0, 0.01, 0.0], tol=1e-7, optimizer="sgd", lr=0.05, momentum=0.9,
+             batch_size=32, steps=30),
+        # one bucket: models freeze while others in their bucket train on, and the step is captured again
+        # (400 Adam steps: 1e-6 as in the CPU test of freezing)
+        dict(widths=[2, 64, 3, 96], weight_decay=0.0, tol=1e-6, bucket_overhead=1e9, optimizer="adam", lr=0.03,
+             batch_size=None, steps=400, record_steps=range(0, 401, 20), stop_at_zero_error=True),
     ],
 )
-def test_engine_on_cuda_matches_the_loop(kwargs):
-    widths = [3, 40, 7] if not kwargs.get("stop_at_zero_error") else [2, 64, 3, 96]
-    decay = [0.0, 0.01, 0.0] if not kwargs.get("stop_at_zero_error") else 0.0
-    assert_same_as_sequential(widths, seeds=0, weight_decay=decay, device="cuda", tol=1e-6, **kwargs)
+def test_engine_on_cuda_matches_the_loop(kwargs, monkeypatch):
+    runners = []
+
+    class CountedRunner(train_module._StepRunner):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            runners.append(self)
+
+    monkeypatch.setattr(train_module, "_StepRunner", CountedRunner)
+    history = assert_same_as_sequential(seeds=0, device="cuda", **kwargs)
+    assert sum(runner.replays for runner in runners) > 0  # the steps really ran as CUDA graphs
+    if kwargs.get("stop_at_zero_error"):
+        assert (history["stop_step"] < 400).tolist() == [False, True, False, True]
