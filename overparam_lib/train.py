@@ -190,7 +190,7 @@ def train(
         for key, (data, labels, mask) in {"train": (X, y_sorted, corrupted), "test": (X_test, y_test, None)}.items():
             for metric, values in _evaluate(model, data, labels, mask).items():  # (M,) each, bucket order
                 history.setdefault(f"{key}_{metric}", []).append(values[unsort])
-        if stop_at_zero_error:  # the one host sync in the loop, at record steps only
+        if stop_at_zero_error:  # the host waits for this evaluation: at record steps only
             newly = (history["train_error"][-1][order] == 0) & ~frozen
             if newly.any():
                 frozen[newly] = True

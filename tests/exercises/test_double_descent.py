@@ -16,13 +16,20 @@ from overparam_lib.claims import glued_values
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_exercise(tmp_path, notebook: str, parameters: dict) -> dict:
-    """Execute ``notebooks/<notebook>.ipynb`` with ``parameters``; its glued values by name."""
+def execute_exercise(tmp_path, notebook: str, parameters: dict) -> tuple[str | None, dict]:
+    """Execute ``notebooks/<notebook>.ipynb`` with ``parameters`` in ``tmp_path``: the error it
+    stopped with (None if it ran through) and the values it glued by then, by name."""
     executed = tmp_path / f"{notebook}.ipynb"
     env = {"OVERPARAM_CACHE_DIR": str(tmp_path / "cache")}
     error = run_papermill(ROOT / "notebooks" / f"{notebook}.ipynb", executed, parameters, ROOT / "notebooks", env=env)
+    return error, glued(executed)
+
+
+def run_exercise(tmp_path, notebook: str, parameters: dict) -> dict:
+    """Execute ``notebooks/<notebook>.ipynb`` with ``parameters``; its glued values by name."""
+    error, values = execute_exercise(tmp_path, notebook, parameters)
     assert error is None, f"{notebook} with {parameters} failed: {error}"
-    return glued(executed)
+    return values
 
 
 def glued(notebook: Path) -> dict:

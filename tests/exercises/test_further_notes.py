@@ -4,16 +4,14 @@ in a scratch folder; the committed notebooks are not touched)."""
 
 import pytest
 
-from overparam_lib.book.build import run_papermill
-from tests.exercises.test_double_descent import ROOT, glued, run_exercise
+from tests.exercises.test_double_descent import ROOT, execute_exercise, glued, run_exercise
 
 
 def test_two_bit_messages_make_the_compressed_scheme_diverge(tmp_path):
     # Answer: with 2 bits (levels -1, 0, 1 times the largest entry) the rounding error is as large as
     # the change it codes, the errors feed back through the differential coding, and gradient descent
     # does not reach the target: the notebook stops at its claims.
-    error = run_papermill(ROOT / "notebooks" / "distributed_training.ipynb", tmp_path / "out.ipynb", {"bits": 2},
-                          ROOT / "notebooks", env={"OVERPARAM_CACHE_DIR": str(tmp_path / "cache")})
+    error, _ = execute_exercise(tmp_path, "distributed_training", {"bits": 2})
     assert error is not None and "every run reached the target loss: no" in error
 
 

@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from overparam_lib.book.build import run_papermill
-from tests.exercises.test_double_descent import ROOT, glued, run_exercise
+from tests.exercises.test_double_descent import ROOT, execute_exercise, glued, run_exercise
 
 
 def test_pruning_faster_costs_less_but_finds_worse_sparse_tickets(tmp_path):
@@ -17,10 +16,7 @@ def test_pruning_faster_costs_less_but_finds_worse_sparse_tickets(tmp_path):
     # within a point is noise-sized with three seeds: if only round 1 does, the notebook stops at
     # its claim that the matching ticket alone costs at most 0.4 dense runs (round 1 keeps 52%).
     committed = glued(ROOT / "notebooks" / "ticket_cost.ipynb")
-    executed = tmp_path / "ticket_cost.ipynb"
-    error = run_papermill(ROOT / "notebooks" / "ticket_cost.ipynb", executed, {"rate": 0.5, "rounds": 5, "levels": [1, 2, 3, 4, 5]},
-                          ROOT / "notebooks", env={"OVERPARAM_CACHE_DIR": str(tmp_path / "cache")})
-    values = glued(executed)
+    error, values = execute_exercise(tmp_path, "ticket_cost", {"rate": 0.5, "rounds": 5, "levels": [1, 2, 3, 4, 5]})
     assert values["rounds"] == 5 and committed["rounds"] == 15
     assert values["imp_cost_sparsest"] == pytest.approx(2.07, abs=0.05)
     assert values["imp_cost_sparsest"] < committed["imp_cost_sparsest"] / 2
