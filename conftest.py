@@ -3,12 +3,19 @@
 - nbval compares measured values within their tolerance (``overparam_lib.book.nbval_tolerance``).
 - Kernels show no progress bars (nbval compares outputs), read no sweep cache (tests
   recompute every point), and write no chapter figures (the folder variable is unset).
+- Under pytest-xdist each worker and the kernels it starts share the cores: one worker per
+  core runs one thread (more cores than workers: their share), unless the caller set it.
 - A test run never writes into the tracked tree: the session fails if it did.
 """
 
 import os
 import subprocess
 from pathlib import Path
+
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:  # before anything imports torch
+    _threads = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, _threads)
 
 import pytest
 

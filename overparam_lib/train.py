@@ -9,6 +9,7 @@ tests compare against and the baseline the benchmark times.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Iterator, Sequence
 
@@ -259,6 +260,10 @@ class _StepRunner:
     kernel launches, and no host synchronization between captures (a capture itself
     synchronizes). Elsewhere the step simply runs. ``reset`` drops the graphs when what the
     step reads changes (models froze).
+
+    A capture or replay that raises (a driver, a PyTorch build or an op that cannot be
+    captured) ran no step: the runner warns once, naming the cause, and from then on runs
+    every step eagerly, so training goes on with the eager path's results.
     """
 
     def __init__(self, step, device: torch.device, warmup: int = 3):
@@ -276,27 +281,44 @@ class _StepRunner:
         buffer = self.buffers[size]
         if buffer is not None:
             buffer.copy_(idx)
-        if not self.capture:
-            self.step(buffer)
-            return
-        with torch.cuda.device(self.device):  # streams and graphs belong to the model's GPU
-            if size not in self.graphs and self.calls.get(size, 0) < self.warmup:
-                self.calls[size] = self.calls.get(size, 0) + 1
-                side = torch.cuda.Stream()
-                side.wait_stream(torch.cuda.current_stream())
-                with torch.cuda.stream(side), warnings.catch_warnings():
-                    # capturable Adam warns when it steps outside a capture: these steps are meant to
-                    warnings.filterwarnings("ignore", message=".*capturable=True.*")
-                    self.step(buffer)
-                torch.cuda.current_stream().wait_stream(side)
+        if self.capture and (size in self.graphs or self.calls.get(size, 0) >= self.warmup):
+            try:
+                with torch.cuda.device(self.device):  # streams and graphs belong to the model's GPU
+                    self._replay(size, buffer)
                 return
-            if size not in self.graphs:
-                graph = torch.cuda.CUDAGraph()
-                with torch.cuda.graph(graph):  # records the step without running it
-                    self.step(buffer)
-                self.graphs[size] = graph
-            self.graphs[size].replay()
-            self.replays += 1
+            except Exception as exc:  # noqa: BLE001 (any failure to capture: the eager step still works)
+                self._stop_capturing(exc)
+        elif self.capture:
+            self.calls[size] = self.calls.get(size, 0) + 1
+            with torch.cuda.device(self.device), self._side_stream(), warnings.catch_warnings():
+                # capturable Adam warns when it steps outside a capture: these steps are meant to
+                warnings.filterwarnings("ignore", message=".*capturable=True.*")
+                self.step(buffer)
+            return
+        self.step(buffer)
+
+    def _replay(self, size: int | None, buffer: torch.Tensor | None) -> None:
+        if size not in self.graphs:
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):  # records the step without running it
+                self.step(buffer)
+            self.graphs[size] = graph
+        self.graphs[size].replay()
+        self.replays += 1
+
+    @contextlib.contextmanager
+    def _side_stream(self):
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            yield
+        torch.cuda.current_stream().wait_stream(side)
+
+    def _stop_capturing(self, exc: Exception) -> None:
+        self.capture = False
+        self.graphs.clear()
+        warnings.warn(f"CUDA graph capture or replay failed ({type(exc).__name__}: {exc}); "
+                      "training goes on with eager CUDA steps", RuntimeWarning, stacklevel=3)
 
     def reset(self) -> None:
         self.graphs.clear()

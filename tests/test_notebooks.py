@@ -77,3 +77,17 @@ def test_parameters_cell_defaults_equal_the_config_defaults():
         defaults = asdict(config_cls())
         assert {k: namespace[k] for k in defaults} == defaults, path.name
         assert set(namespace) - {"__builtins__"} == set(defaults), f"{path.name}: parameters not in the config"
+
+
+def test_every_notebooks_full_profile_validates():
+    # the full profile is the one a reader picks on a GPU: its sizes must pass the same checks, and
+    # every name in FULL must be a parameter (a misspelt one would silently keep the ci size)
+    from dataclasses import fields
+
+    from overparam_lib.configs.profiles import configure
+
+    for path in book_notebooks(ROOT):
+        config_cls = notebook_config(nbformat.read(path, as_version=4))
+        assert set(config_cls.FULL) <= {f.name for f in fields(config_cls)}, path.name
+        full = configure(config_cls, {"profile": "full"})
+        assert full.profile == "full" and all(getattr(full, k) == v for k, v in config_cls.FULL.items()), path.name

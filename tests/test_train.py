@@ -1,5 +1,7 @@
 """The batched sweep engine against the plain one-model-at-a-time loop (torch.optim)."""
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -128,6 +130,40 @@ def test_step_runner_reads_each_batch_size_from_its_own_buffer():
     assert [values for _, values in seen] == [[3, 1, 4], [0, 2, 5], [7], [6, 8, 9], None]
     buffers = [buffer for buffer, _ in seen]
     assert buffers[0] is buffers[1] is buffers[3] and buffers[2] is not buffers[0] and buffers[4] is None
+
+
+def test_a_failed_capture_warns_once_and_trains_on_eagerly(monkeypatch):
+    # the runner takes the CUDA path (warm-up, then capture) on the CPU; torch.cuda.graph raises as
+    # an op that cannot be captured would: one warning naming the cause, then the eager path's results
+    runners = []
+
+    class CapturingRunner(train_module._StepRunner):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            self.capture = True
+            runners.append(self)
+
+    def failing_capture(graph):
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    X, y, X_test, y_test = problem(3)
+    kwargs = dict(steps=30, optimizer="adam", lr=0.01, batch_size=32, record_steps=[10, 30], progress=False)
+    make = lambda: MLPBatch(D, [3, 40, 7], C, seeds=0, dtype=torch.float64)  # noqa: E731
+    eager = train(make(), X, y, X_test, y_test, **kwargs)
+    monkeypatch.setattr(train_module, "_StepRunner", CapturingRunner)
+    monkeypatch.setattr(torch.cuda, "device", lambda device: contextlib.nullcontext())
+    monkeypatch.setattr(train_module._StepRunner, "_side_stream", lambda self: contextlib.nullcontext())
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", object)
+    monkeypatch.setattr(torch.cuda, "graph", failing_capture)
+    with pytest.warns(RuntimeWarning) as caught:
+        fallen_back = train(make(), X, y, X_test, y_test, **kwargs)
+    messages = [str(w.message) for w in caught if "CUDA graph" in str(w.message)]
+    assert messages == ["CUDA graph capture or replay failed (RuntimeError: operation not permitted when stream "
+                        "is capturing); training goes on with eager CUDA steps"]
+    # 120 = 3 * 32 + 24: three warm-ups at 32, one at 24, then the capture at 32 fails (step 5)
+    assert not runners[0].capture and runners[0].replays == 0 and runners[0].calls == {32: 3, 24: 1}
+    for key in ("train_loss", "test_loss", "train_error", "test_error"):
+        np.testing.assert_array_equal(fallen_back[key], eager[key])
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     robust.add_argument("--seeds", default="0-9", help="seeds to run, e.g. 0-9 or 0,3,7 (default 0-9)")
     robust.add_argument("--code-path", default="default", help="default, or avx2 (the code of a CPU without AVX-512)")
     robust.add_argument("--threads", type=int, default=None, help="threads of each kernel (default: the machine's)")
+    robust.add_argument("--jobs", type=int, default=1, help="kernels run side by side (default 1; e.g. 2 with --threads 1)")
     robust.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
                         help="override a notebook parameter for every run (YAML value)")
     robust.add_argument("--report", type=Path, default=None,
@@ -101,19 +102,17 @@ def _robustness(root: Path, args) -> int:
         raise ParameterError("-p seed", parameters["seed"], "no -p seed: use --seeds")
     seeds = robustness.parse_seeds(args.seeds)
     env = robustness.code_path_env(args.code_path, args.threads)
-    setting = robustness.setting_label(args.code_path, args.threads, parameters)
+    setting = robustness.setting_label(args.code_path, args.threads, parameters, seeds)
     failed = False
     for notebook in notebooks:
-        runs = robustness.run_seeds(notebook, seeds, env, parameters)
-        text = robustness.report(notebook, runs, setting)
-        print(text)
+        runs = robustness.run_seeds(notebook, seeds, env, parameters, jobs=args.jobs)
+        command = robustness.remake_command(notebook, args.seeds, args.code_path, args.threads, args.parameter)
+        record = robustness.record(notebook, runs, setting, command)
+        print(robustness.render(record))
         failed |= not all(run.passed for run in runs)
         if args.report:
-            suffix = "" if (args.code_path, args.threads, parameters) == ("default", None, {}) else \
-                "-" + "-".join([args.code_path] + ([f"{args.threads}threads"] if args.threads else [])
-                               + [f"{k}={v}" for k, v in parameters.items()])
-            args.report.mkdir(parents=True, exist_ok=True)
-            (args.report / f"{notebook.stem}{suffix}.md").write_text(text)
+            stem = robustness.report_stem(notebook, args.code_path, args.threads, parameters, seeds)
+            robustness.write_report(args.report, stem, record)
     return 1 if failed else 0
 
 

@@ -6,15 +6,25 @@ in a scratch folder, optionally on another CPU code path or thread count, reads 
 claims and measured values it recorded (:mod:`overparam_lib.claims`), and summarizes
 them: each claim's pass rate, mean, spread and worst value; each measured value's spread
 beside the tolerance the tests allow it around the committed run.
+
+A report is written as two files: ``NAME[-SETTING].json``, the record (the committed run it
+was made against, every seed's run, the command that remakes it), and ``NAME[-SETTING].md``,
+rendered from the record for the book. :func:`stale` compares a record with the committed
+notebook by its measured values and claims, so a change that moves a trajectory makes the
+report stale (a test fails), while a refactor that leaves every value in place does not.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import multiprocessing
 import os
+import shlex
 import tempfile
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -24,6 +34,9 @@ from overparam_lib.book.build import run_papermill
 from overparam_lib.cache import CACHE_ENV_VAR
 from overparam_lib.claims import Claim, Tolerance, records
 from overparam_lib.errors import ParameterError
+
+#: The seeds bounds and tolerances are chosen on; other seeds confirm them.
+CHOSEN_SEEDS = list(range(10))
 
 #: Environment of each CPU code path. ATen's own kernels follow ATEN_CPU_CAPABILITY, but
 #: matrix products go through MKL, which dispatches on its own: both must be set to run
@@ -66,38 +79,123 @@ def notebook_records(path: Path) -> tuple[dict[str, dict], list[dict]]:
 
 
 def run_seeds(notebook: Path, seeds: list[int], env: dict[str, str] | None = None, parameters: dict | None = None,
-              log=print) -> list[SeedRun]:
+              log=print, jobs: int = 1) -> list[SeedRun]:
     """Execute ``notebook`` once per seed in a scratch folder; what each run recorded.
 
+    ``jobs`` kernels run side by side (each with the threads ``env`` gives it), in seed order.
     The sweep cache is off: its key holds the device type, not the CPU code path, so a
     cached point would stand in for the very run that is to be checked.
     """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ParameterError("jobs", jobs, "a positive integer")
     env = {CACHE_ENV_VAR: "off", **(env or {})}
+    arguments = [(notebook, seed, env, parameters or {}) for seed in seeds]
+    if jobs == 1:
+        outcomes = map(_run_one, *zip(*arguments))
+    else:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        outcomes = pool.map(_run_one, *zip(*arguments))
     runs = []
-    for seed in seeds:
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory() as tmp:
-            executed = Path(tmp) / notebook.name
-            error = run_papermill(notebook, executed, {**(parameters or {}), "seed": seed}, Path(tmp), env=env)
-            values, claims = notebook_records(executed) if executed.is_file() else ({}, [])
-        run = SeedRun(seed, time.perf_counter() - start, error, values, claims)
-        log(f"{notebook.name} seed {seed}: {'pass' if run.passed else 'FAIL'} in {run.seconds:.1f} s"
-            + (f" ({error.splitlines()[0][:200]})" if error else ""))
-        runs.append(run)
+    try:
+        for run in outcomes:
+            log(f"{notebook.name} seed {run.seed}: {'pass' if run.passed else 'FAIL'} in {run.seconds:.1f} s"
+                + (f" ({run.error.splitlines()[0][:200]})" if run.error else ""))
+            runs.append(run)
+    finally:
+        if jobs > 1:
+            pool.shutdown(cancel_futures=True)
     return runs
 
 
-def report(notebook: Path, runs: list[SeedRun], setting: str) -> str:
-    """Markdown: the pass rate, a table of claims and a table of measured values."""
-    committed, _ = notebook_records(notebook)
+def _run_one(notebook: Path, seed: int, env: dict[str, str], parameters: dict) -> SeedRun:
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        executed = Path(tmp) / notebook.name
+        error = run_papermill(notebook, executed, {**parameters, "seed": seed}, Path(tmp), env=env)
+        values, claims = notebook_records(executed) if executed.is_file() else ({}, [])
+    return SeedRun(seed, time.perf_counter() - start, error, values, claims)
+
+
+def record(notebook: Path, runs: list[SeedRun], setting: str, command: str = "") -> dict:
+    """What a report says, as data: the committed run it describes, each seed's run, how to remake it."""
+    values, claims = notebook_records(notebook)
+    return {"notebook": f"notebooks/{notebook.name}", "setting": setting, "command": command,
+            "committed": {"values": values, "claims": claims}, "runs": [asdict(run) for run in runs]}
+
+
+def render(record: dict) -> str:
+    """Markdown: the pass rate, a table of claims and a table of measured values.
+
+    A record imported from a report written before records kept their runs carries that
+    report's text instead (``runs`` is None): it is shown as it was.
+    """
+    if record["runs"] is None:
+        return record["markdown"]
+    runs = [SeedRun(**run) for run in record["runs"]]
     seeds = ", ".join(str(r.seed) for r in runs)
     passed = sum(r.passed for r in runs)
-    lines = [f"### `{notebook.name}`: {setting}", "",
+    lines = [f"### `{Path(record['notebook']).name}`: {record['setting']}", "",
              f"Seeds {seeds}: **{passed} of {len(runs)} runs pass every claim**; "
              f"{np.median([r.seconds for r in runs]):.0f} s per run (median, papermill, kernel start included).", ""]
     lines += [f"- seed {r.seed} failed: {r.error}" for r in runs if r.error and "AssertionError" not in r.error]
-    lines += _claims_table(runs) + [""] + _measured_table(committed, runs)
+    lines += _claims_table(runs) + [""] + _measured_table(record["committed"]["values"], runs)
     return "\n".join(lines) + "\n"
+
+
+def report(notebook: Path, runs: list[SeedRun], setting: str) -> str:
+    """The markdown report of ``runs`` of ``notebook`` (see :func:`render`)."""
+    return render(record(notebook, runs, setting))
+
+
+def write_report(directory: Path, stem: str, record: dict) -> Path:
+    """Write ``stem.json`` (the record) and ``stem.md`` (its rendering) into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{stem}.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    markdown = directory / f"{stem}.md"
+    markdown.write_text(render(record))
+    return markdown
+
+
+def load_record(path: Path) -> dict:
+    """A report's record, as :func:`write_report` wrote it."""
+    return json.loads(path.read_text())
+
+
+def stale(record: dict, notebook: Path) -> list[str]:
+    """How the committed ``notebook`` differs from the run ``record`` was made against (empty: it does not).
+
+    Measured values are compared to 1e-9 relative (the stored floats, read back), claims by
+    wording, bounds, value and outcome.
+    """
+    values, claims = notebook_records(notebook)
+    then = record["committed"]
+    differences = [f"measured value {name}: {_value(then['values'], name)} in the report, "
+                   f"{_value(values, name)} in the notebook"
+                   for name in sorted(set(values) | set(then["values"]))
+                   if not _same(then["values"].get(name, {}).get("value"), values.get(name, {}).get("value"))]
+    now_claims = {c["claim"]: c for c in claims}
+    then_claims = {c["claim"]: c for c in then["claims"]}
+    for name in sorted(set(now_claims) | set(then_claims)):
+        old, new = then_claims.get(name), now_claims.get(name)
+        if old is None or new is None or any(not _same(old[k], new[k]) for k in ("value", "low", "high", "holds")):
+            differences.append(f"claim {name!r}: {_claim(old)} in the report, {_claim(new)} in the notebook")
+    return differences
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) | isinstance(b, bool):
+        return a == b or math.isclose(a, b, rel_tol=1e-9) or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+def _value(values: dict, name: str) -> str:
+    return repr(values[name]["value"]) if name in values else "absent"
+
+
+def _claim(claim: dict | None) -> str:
+    if claim is None:
+        return "absent"
+    return f"value {claim['value']!r}, bounds [{claim['low']}, {claim['high']}], holds {claim['holds']}"
 
 
 def _claims_table(runs: list[SeedRun]) -> list[str]:
@@ -191,9 +289,44 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def setting_label(code_path: str, threads: int | None, parameters: dict) -> str:
-    """How the runs were made, for a report's heading."""
+def setting_label(code_path: str, threads: int | None, parameters: dict, seeds: list[int] | None = None) -> str:
+    """How the runs were made, for a report's heading: the CPU's own code path names what it ran on."""
+    import torch
+
     threads = threads or int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
-    parts = [f"`ci` profile, {code_path} code path", f"{threads} thread{'s' if threads > 1 else ''}"]
+    capability = torch.backends.cpu.get_cpu_capability()  # e.g. AVX2 or AVX512: what "default" is here
+    path = f"{code_path} code path" + (f" (a CPU with {capability})" if code_path == "default" else "")
+    parts = [f"`ci` profile, {path}", f"{threads} thread{'s' if threads > 1 else ''}"]
     parts += [f"{k} = {v!r}" for k, v in parameters.items()]
+    if seeds is not None and seeds != CHOSEN_SEEDS:
+        parts.append("confirmation run: seeds the bounds were not chosen on")
     return ", ".join(parts)
+
+
+def report_stem(notebook: Path, code_path: str, threads: int | None, parameters: dict, seeds: list[int]) -> str:
+    """``NAME``, or ``NAME-avx2-1threads``, ``NAME-seeds10-19`` and the like: the report's file name."""
+    parts = [] if (code_path, threads) == ("default", None) else [code_path] + ([f"{threads}threads"] if threads else [])
+    parts += [f"{k}={v}" for k, v in parameters.items()]
+    if seeds != CHOSEN_SEEDS:
+        parts.append(f"seeds{_seed_ranges(seeds)}")
+    return "-".join([notebook.stem] + parts)
+
+
+def remake_command(notebook: Path, seeds: str, code_path: str, threads: int | None, parameters: list) -> str:
+    """The ``overparam robustness`` command that remakes a report into ``book/robustness``."""
+    words = ["overparam", "robustness", notebook.stem, "--seeds", seeds]
+    words += ["--code-path", code_path] if code_path != "default" else []
+    words += ["--threads", str(threads)] if threads else []
+    for key, value in parameters:
+        words += ["-p", key, shlex.quote(value)]
+    return " ".join(words + ["--report", "book/robustness"])
+
+
+def _seed_ranges(seeds: list[int]) -> str:
+    """``[10, 11, ..., 19]`` as ``10-19``, ``[0, 3, 4]`` as ``0_3-4``."""
+    ranges, start = [], seeds[0]
+    for previous, seed in zip(seeds, seeds[1:] + [None]):
+        if seed != previous + 1 if seed is not None else True:
+            ranges.append(f"{start}-{previous}" if previous != start else f"{start}")
+            start = seed
+    return "_".join(ranges)

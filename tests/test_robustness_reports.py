@@ -1,0 +1,62 @@
+"""The robustness page describes the committed notebooks, and cannot drift away from them.
+
+Each report in ``book/robustness/`` is a record (``.json``: the committed run it was made
+against, its runs, the command that remakes it) and its rendering (``.md``, which the page
+includes). A notebook re-executed so that any measured value or claim moves no longer
+matches its reports: the tests below then fail, naming the notebook and the command.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from overparam_lib.book.robustness import load_record, render, stale
+from overparam_lib.claims import METADATA_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT / "book" / "robustness"
+RECORDS = sorted(REPORTS.glob("*.json"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def staleness(record_path: Path, notebook: Path | None = None) -> str | None:
+    """Why the report at ``record_path`` does not describe ``notebook`` (its own by default), or None."""
+    record = load_record(record_path)
+    differences = stale(record, notebook or ROOT / record["notebook"])
+    if differences:
+        return (f"{record_path.relative_to(ROOT)} was made against another run of {record['notebook']}: "
+                + "; ".join(differences[:5]) + f". Remake it: .venv/bin/{record['command']}")
+    if record_path.with_suffix(".md").read_text() != render(record):
+        return f"{record_path.with_suffix('.md').relative_to(ROOT)} is not its record's rendering: .venv/bin/{record['command']}"
+    return None
+
+
+def test_every_notebook_has_a_report_and_the_page_includes_each():
+    page = (ROOT / "book" / "robustness.md").read_text()
+    included = set(re.findall(r"```\{include\} robustness/(\S+)\.md", page))
+    assert included == {path.stem for path in RECORDS}, "book/robustness.md includes other reports than there are"
+    for notebook in NOTEBOOKS:
+        assert notebook.stem in included, f"{notebook.name}: no seeds 0-9 report on the default code path"
+
+
+@pytest.mark.parametrize("path", RECORDS, ids=lambda path: path.stem)
+def test_report_describes_the_committed_notebook(path):
+    message = staleness(path)
+    assert message is None, message
+
+
+def test_an_edited_committed_value_makes_its_report_stale(tmp_path):
+    path = REPORTS / "small_initialization.json"
+    nb = nbformat.read(ROOT / "notebooks" / "small_initialization.ipynb", as_version=4)
+    edited = next(o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs
+                  if o.get("metadata", {}).get(METADATA_KEY, {}).get("measured", {}).get("name") == "escape_slope")
+    edited["metadata"][METADATA_KEY]["measured"]["value"] *= 1.001
+    copy = tmp_path / "small_initialization.ipynb"
+    nbformat.write(nb, copy)
+    message = staleness(path, copy)
+    assert message.startswith("book/robustness/small_initialization.json was made against another run of "
+                              "notebooks/small_initialization.ipynb: measured value escape_slope: ")
+    assert message.endswith("Remake it: .venv/bin/overparam robustness small_initialization --seeds 0-9 "
+                            "--report book/robustness")
