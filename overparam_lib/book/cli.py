@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     robust.add_argument("--jobs", type=int, default=1, help="kernels run side by side (default 1; e.g. 2 with --threads 1)")
     robust.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
                         help="override a notebook parameter for every run (YAML value)")
+    robust.add_argument("--refresh", action="store_true",
+                        help="rerun nothing: rewrite REPORT's reports whose notebook changed only tolerances")
     robust.add_argument("--report", type=Path, default=None,
                         help="also write each notebook's report to REPORT/<notebook>[-<setting>].md")
     return parser
@@ -101,8 +104,12 @@ def _robustness(root: Path, args) -> int:
     if "seed" in parameters:
         raise ParameterError("-p seed", parameters["seed"], "no -p seed: use --seeds")
     seeds = robustness.parse_seeds(args.seeds)
-    env = robustness.code_path_env(args.code_path, args.threads)
-    setting = robustness.setting_label(args.code_path, args.threads, parameters, seeds)
+    if args.refresh:
+        return _refresh_reports(notebooks, args.report)
+    # Kernels side by side share the cores: each takes its share, or they oversubscribe (10x slower).
+    threads = args.threads or (max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1 else None)
+    env = robustness.code_path_env(args.code_path, threads)
+    setting = robustness.setting_label(args.code_path, threads, parameters, seeds)
     failed = False
     for notebook in notebooks:
         runs = robustness.run_seeds(notebook, seeds, env, parameters, jobs=args.jobs)
@@ -114,6 +121,25 @@ def _robustness(root: Path, args) -> int:
             stem = robustness.report_stem(notebook, args.code_path, args.threads, parameters, seeds)
             robustness.write_report(args.report, stem, record)
     return 1 if failed else 0
+
+
+def _refresh_reports(notebooks: list[Path], directory: Path | None) -> int:
+    from overparam_lib.book import robustness
+
+    if directory is None:
+        raise ParameterError("--refresh", True, "--refresh with --report DIRECTORY (the reports to rewrite)")
+    for notebook in notebooks:
+        for path in sorted(directory.glob(f"{notebook.stem}*.json")):
+            record = robustness.load_record(path)
+            if Path(record["notebook"]).name != notebook.name or not robustness.stale(record, notebook):
+                continue
+            try:
+                robustness.write_report(directory, path.stem, robustness.refresh(record, notebook))
+            except ValueError as exc:
+                print(f"overparam: {exc}", file=sys.stderr)
+                return 1
+            print(f"{path.with_suffix('.md')}: tolerances refreshed")
+    return 0
 
 
 def _build(root: Path, source: Path) -> int:

@@ -150,9 +150,11 @@ def report(notebook: Path, runs: list[SeedRun], setting: str) -> str:
 def write_report(directory: Path, stem: str, record: dict) -> Path:
     """Write ``stem.json`` (the record) and ``stem.md`` (its rendering) into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"{stem}.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    # Keys keep the notebook's order, which render's tables follow: a sorted dump would reorder them.
+    text = json.dumps(record, indent=1) + "\n"
+    (directory / f"{stem}.json").write_text(text)
     markdown = directory / f"{stem}.md"
-    markdown.write_text(render(record))
+    markdown.write_text(render(json.loads(text)))  # what the record renders to once read back
     return markdown
 
 
@@ -173,6 +175,10 @@ def stale(record: dict, notebook: Path) -> list[str]:
                    f"{_value(values, name)} in the notebook"
                    for name in sorted(set(values) | set(then["values"]))
                    if not _same(then["values"].get(name, {}).get("value"), values.get(name, {}).get("value"))]
+    differences += [f"tolerance of {name}: {Tolerance.of(then['values'][name])} in the report, "
+                    f"{Tolerance.of(values[name])} in the notebook"
+                    for name in sorted(set(values) & set(then["values"]))
+                    if Tolerance.of(then["values"][name]) != Tolerance.of(values[name])]
     now_claims = {c["claim"]: c for c in claims}
     then_claims = {c["claim"]: c for c in then["claims"]}
     for name in sorted(set(now_claims) | set(then_claims)):
@@ -180,6 +186,18 @@ def stale(record: dict, notebook: Path) -> list[str]:
         if old is None or new is None or any(not _same(old[k], new[k]) for k in ("value", "low", "high", "holds")):
             differences.append(f"claim {name!r}: {_claim(old)} in the report, {_claim(new)} in the notebook")
     return differences
+
+
+def refresh(record: dict, notebook: Path) -> dict:
+    """``record`` with the committed run's tolerances taken from ``notebook``, whose values and
+    claims must be the ones the record was made against: the runs are still the evidence, only
+    the tolerances they are compared with moved. Raises ValueError naming anything else that moved.
+    """
+    moved = [d for d in stale(record, notebook) if not d.startswith("tolerance of ")]
+    if moved or record["runs"] is None:
+        raise ValueError(f"{record['notebook']}: " + ("; ".join(moved) or "a record without runs") + ": rerun it")
+    values, claims = notebook_records(notebook)
+    return {**record, "committed": {"values": values, "claims": claims}}
 
 
 def _same(a, b) -> bool:

@@ -35,4 +35,4 @@ def test_a_smaller_step_escapes_later_by_the_power_method_ratio(tmp_path):
     assert values["escape_slope"] == pytest.approx(10.7, rel=0.1)
     assert 0.5 <= values["error_alpha_smallest"] / committed["error_alpha_smallest"] <= 2
     assert values["error_alpha_smallest"] == pytest.approx(1.4e-4, rel=0.3)
-    assert values["error_alpha_one"] == pytest.approx(2.3, rel=0.2)  # the notebook's claims: train loss < 1e-8
+    assert values["error_alpha_one"] == pytest.approx(2.3, rel=0.2)  # the notebook's claims: train loss <= 1e-6
