@@ -1,7 +1,9 @@
 """The built book in a real browser (headless Chromium through Playwright), offline.
 
 The book is built strictly from the committed notebook outputs into a temporary
-directory and served on 127.0.0.1; every request to any other host is aborted. Each
+directory (once: the build's own checks, glued numbers, figures, bibliography, MathJax
+served locally, launch links and static explorer figures, are the first test here) and
+served on 127.0.0.1; every request to any other host is aborted. Each
 page that _toc.yml names is opened as a reader's first visit and must show no console
 errors, no page errors and no failed or non-local requests; its images must load, its
 math must be typeset by the MathJax the book serves itself, its glued numbers must be
@@ -27,7 +29,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from overparam_lib.book.build import build_html
+from overparam_lib.book.build import book_notebooks, build_html
+from overparam_lib.book.launch import repository
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("OVERPARAM_CHROMIUM", "/usr/bin/chromium"))
@@ -114,10 +117,10 @@ def output_to(path: Path):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """Build the book strictly from the committed notebook outputs; serve it on 127.0.0.1."""
+def strict_build(tmp_path_factory) -> Path:
+    """The book built strictly (warnings are errors) from the committed notebook outputs: its HTML folder."""
     tmp = tmp_path_factory.mktemp("browser")
-    src = tmp / "src"
+    src = tmp / "src"  # a copy, so the build never touches the working tree's _build/
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns("_build", ".venv", ".git", "*.egg-info", "__pycache__", ".pytest_cache"))
     with output_to(tmp / "build.log"):
         status = build_html(src, strict=True, output=tmp)
@@ -126,7 +129,13 @@ def site(tmp_path_factory):
         warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
         pytest.fail("jupyter-book build -W -n --keep-going failed:\n" + "\n".join(warnings[:30] or log.splitlines()[-30:]),
                     pytrace=False)
-    html = tmp / "_build" / "html"
+    return tmp / "_build" / "html"
+
+
+@pytest.fixture(scope="module")
+def site(strict_build):
+    """The strict build, served on 127.0.0.1."""
+    html = strict_build
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -137,6 +146,47 @@ def site(tmp_path_factory):
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+def test_book_builds_strictly_with_glued_numbers_figure_and_bibliography(strict_build):
+    html = strict_build
+    chapter = (html / "book" / "double_descent.html").read_text()
+    assert "pasted-text" in chapter  # glued numbers
+    image = re.search(r'<img[^>]*src="([^"]*ridgeless_risk[^"]*\.png)"', chapter)
+    assert image and (html / "book" / image.group(1)).resolve().is_file(), "chapter figure missing from the build"
+    assert "ridgeless_least_squares.ipynb::" not in chapter
+    assert "Hastie" in chapter
+    intro = (html / "book" / "intro.html").read_text()
+    assert "pasted-text" in intro
+    bibliography = (html / "book" / "bibliography.html").read_text()
+    for author in ("Allen-Zhu", "Frankle", "Hastie", "Nakkiran", "Zhang"):
+        assert author in bibliography
+    assert (html / "notebooks" / "ridgeless_least_squares.html").is_file()
+    status = (html / "book" / "execution_status.html").read_text()
+    assert status.count("overparam-lib") == len(book_notebooks(ROOT)) and "Python 3." in status
+    assert "mathjax/tex-chtml.js" in intro and "cdn.jsdelivr" not in intro  # MathJax served locally
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert_launch_buttons(html, *repository(ROOT))
+    for notebook, call in (("ridgeless_least_squares", "ridge_risk_explorer"), ("deep_double_descent", "sweep_explorer"),
+                           ("parameters_or_privacy", "privacy_explorer")):
+        page = (html / "notebooks" / f"{notebook}.html").read_text()
+        after_explorer = page[page.rindex(call):]  # the explorer's cell, not the imports
+        assert re.match(r'(?s)((?!<div class="cell).)*<div class="cell_output[^>]*>\s*<img', after_explorer), (
+            f"{notebook}: the explorer's static figure is not in the HTML"
+        )
+        assert "widget-view" not in page  # no live widget (and no widget JavaScript) where no kernel runs
+
+
+def assert_launch_buttons(html, url, branch):
+    """Every notebook page links Binder and Colab to its own .ipynb in the repository."""
+    owner_name = url.removeprefix("https://github.com/")
+    for path in book_notebooks(ROOT):
+        page = (html / "notebooks" / f"{path.stem}.html").read_text()
+        links = set(re.findall(r'href="(https://(?:mybinder\.org|colab\.research\.google\.com)[^"]*)"', page))
+        assert links == {
+            f"https://mybinder.org/v2/gh/{owner_name}/{branch}?urlpath=lab/tree/notebooks/{path.name}",
+            f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/notebooks/{path.name}",
+        }, f"{path.stem}.html: launch links {links}"
 
 
 @pytest.fixture(scope="module")
