@@ -71,7 +71,6 @@ NOT_YET_CONFIRMED = {
     "function_space",
     "iterative_pruning",
     "law_of_robustness",
-    "learning_coefficient",
     "memorization",
     "mode_connectivity",
     "pruning_at_init",
