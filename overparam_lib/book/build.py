@@ -56,12 +56,25 @@ def book_notebooks(root: Path) -> list[Path]:
 
 
 def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Remove per-run timestamps and durations so identical runs give identical files."""
+    """Remove per-run timestamps and durations so identical runs give identical files.
+
+    Consecutive stream outputs of one cell are merged too: how a kernel splits its prints
+    into messages depends on the machine's load, not on what was printed.
+    """
     for key in _VOLATILE_NOTEBOOK_KEYS:
         nb.metadata.pop(key, None)
     for cell in nb.cells:
         for key in _VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
+        merged = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if previous and output.output_type == previous.output_type == "stream" and output.name == previous.name:
+                previous.text += output.text
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell.outputs = merged
     return nb
 
 

@@ -57,6 +57,15 @@ def test_strip_volatile_metadata_drops_timestamps_only():
     assert "papermill" not in nb.metadata and "widgets" not in nb.metadata and nb.cells[0].metadata == {"tags": ["a"]}
 
 
+def test_strip_volatile_metadata_merges_a_print_split_across_messages():
+    stream = lambda name, text: nbformat.v4.new_output("stream", name=name, text=text)
+    cell = nbformat.v4.new_code_cell("print(1); print(2)")
+    cell.outputs = [stream("stdout", "1\n"), stream("stdout", "2\n"), stream("stderr", "w\n"), stream("stdout", "3\n")]
+    nb = strip_volatile_metadata(nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell("text")]))
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [("stdout", "1\n2\n"), ("stderr", "w\n"), ("stdout", "3\n")]
+    assert "outputs" not in nb.cells[1]
+
+
 def test_chapter_figures_are_written_only_into_the_folder_the_environment_names(tmp_path, monkeypatch):
     import matplotlib
 
