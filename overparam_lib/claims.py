@@ -229,7 +229,8 @@ def records(outputs: list[dict]) -> tuple[dict[str, dict], list[dict]]:
         record = output.get("metadata", {}).get(METADATA_KEY, {})
         if "measured" in record:
             values[record["measured"]["name"]] = record["measured"]
-        claims += record.get("claims", [])
+        # JSON has no nan or inf: the kernel writes a non-finite value as text ('nan', 'inf')
+        claims += [{**c, "value": float(c["value"])} if isinstance(c["value"], str) else c for c in record.get("claims", [])]
     return values, claims
 
 

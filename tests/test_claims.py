@@ -176,3 +176,9 @@ def test_loglog_slope_pools_the_replicates_into_one_fit():
     values = np.stack([x**-0.5, 2 * x**-0.7], axis=1)  # (K, S)
     expected = np.polyfit(np.log(np.concatenate([x, x])), np.log(np.concatenate([values[:, 0], values[:, 1]])), 1)[0]
     assert loglog_slope(x, values) == pytest.approx(expected, abs=1e-12)
+
+
+def test_records_read_a_non_finite_claim_value_written_as_text_back_as_a_number():
+    claim = {"claim": "ratio", "value": "nan", "low": 1.0, "high": None, "holds": False}
+    _, claims = records([{"metadata": {METADATA_KEY: {"claims": [claim, {**claim, "value": "-inf"}]}}}])
+    assert math.isnan(claims[0]["value"]) and claims[1]["value"] == -math.inf

@@ -62,21 +62,16 @@ def test_an_edited_committed_value_makes_its_report_stale(tmp_path):
                             "--report book/robustness")
 
 
-CONFIRMATION_SEEDS = list(range(10, 20))  # seeds no bound or tolerance was chosen on
+CONFIRMATION_SEEDS = list(range(10, 20))  # seeds the bounds and tolerances were not first chosen on
 # Notebooks whose confirmation run has not been made yet: each is a known gap, listed on the
 # robustness page; remove a name once its report is committed.
 NOT_YET_CONFIRMED = {
     "deep_double_descent",
     "deep_double_descent_clean_labels",
-    "function_space",
     "iterative_pruning",
-    "law_of_robustness",
+    "law_of_robustness",  # made: seed 17 fails (a network does not reach zero training error)
     "memorization",
-    "mode_connectivity",
-    "pruning_at_init",
-    "spurious_minima",
     "ticket_cost",
-    "unlearning",
 }
 
 
@@ -90,9 +85,19 @@ def test_every_claim_holds_at_the_confirmation_seeds(notebook):
                             f"{notebook.stem} --seeds 10-19 --jobs 2 --report book/robustness")
     runs = load_record(path)["runs"]
     assert [run["seed"] for run in runs] == CONFIRMATION_SEEDS
-    failed = [f"seed {run['seed']}: " + (run["error"] or "; ".join(c["claim"] for c in run["claims"] if not c["holds"]))
-              for run in runs if run["error"] or not all(c["holds"] for c in run["claims"])]
-    assert not failed, f"{notebook.name}: claims fail at seeds the bounds were not chosen on: " + " | ".join(failed)
+    assert not failed_runs(runs), f"{notebook.name}: claims fail at confirmation seeds: " + " | ".join(failed_runs(runs))
+
+
+@pytest.mark.parametrize("path", [p for p in RECORDS if re.search(r"-seeds(?!10-19$)", p.stem)], ids=lambda path: path.stem)
+def test_every_claim_holds_in_each_later_confirmation_run(path):
+    # seeds 20-29 or 30-39: those that confirm a claim narrowed after failing at seeds 10-19
+    assert not failed_runs(load_record(path)["runs"]), f"{path.stem}: " + " | ".join(failed_runs(load_record(path)["runs"]))
+
+
+def failed_runs(runs: list[dict]) -> list[str]:
+    """Each run that stopped or lost a claim, as 'seed S: why'."""
+    return [f"seed {run['seed']}: " + (run["error"] or "; ".join(c["claim"] for c in run["claims"] if not c["holds"]))
+            for run in runs if run["error"] or not all(c["holds"] for c in run["claims"])]
 
 
 def test_the_page_names_each_notebook_not_yet_confirmed():

@@ -317,7 +317,7 @@ def setting_label(code_path: str, threads: int | None, parameters: dict, seeds: 
     parts = [f"`ci` profile, {path}", f"{threads} thread{'s' if threads > 1 else ''}"]
     parts += [f"{k} = {v!r}" for k, v in parameters.items()]
     if seeds is not None and seeds != CHOSEN_SEEDS:
-        parts.append("confirmation run: seeds the bounds were not chosen on")
+        parts.append("confirmation run: seeds other than the 0-9 the bounds were first chosen on")
     return ", ".join(parts)
 
 

@@ -7,7 +7,7 @@ import pytest
 from tests.exercises.test_double_descent import ROOT, glued, run_exercise
 
 
-@pytest.mark.slow  # a full notebook run of 30 s or more: the slow tier
+@pytest.mark.slow  # 30 s or more on a 2-core AMD EPYC: the slow tier
 def test_law_of_robustness_in_twice_the_dimension(tmp_path):
     # Answer: the law's line stays put (within 5% at the largest width, about 0.43); the
     # measured lower bounds fall, by roughly a quarter at the largest width (to about 7.5),
@@ -24,7 +24,7 @@ def test_law_of_robustness_in_twice_the_dimension(tmp_path):
     assert values["slope"] < 0.5
 
 
-@pytest.mark.slow  # a full notebook run of 30 s or more: the slow tier
+@pytest.mark.slow  # 30 s or more on a 2-core AMD EPYC: the slow tier
 def test_label_noise_does_not_protect_an_interpolator(tmp_path):
     # Answer: with sigma^2 = 1 the variances still cross at the same p, and the simulated
     # advantage at the smallest p, at the dip and at p = D each moves by less than 0.03.

@@ -51,7 +51,7 @@ def test_ridgeless_peak_doubles_with_the_noise_variance(tmp_path):
     assert 1.96 <= values["peak_risk_1"] / values["peak_risk_0"] <= 2.0
 
 
-@pytest.mark.slow  # a full notebook run of 30 s or more: the slow tier
+@pytest.mark.slow  # 30 s or more on a 2-core AMD EPYC: the slow tier
 def test_random_features_peak_follows_the_training_set(tmp_path):
     # Answer: with n = 500 the MNIST-1D peak sits at N/n in [0.8, 1.25], i.e. at about 500
     # features, not 1000; the classical minimum is more than 2 points above the committed

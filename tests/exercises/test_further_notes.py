@@ -7,7 +7,7 @@ import pytest
 from tests.exercises.test_double_descent import ROOT, execute_exercise, glued, run_exercise
 
 
-@pytest.mark.slow  # a full notebook run of 30 s or more: the slow tier
+@pytest.mark.slow  # 30 s or more on a 2-core AMD EPYC: the slow tier
 def test_two_bit_messages_make_the_compressed_scheme_diverge(tmp_path):
     # Answer: with 2 bits (levels -1, 0, 1 times the largest entry) the rounding error is as large as
     # the change it codes, the errors feed back through the differential coding, and gradient descent

@@ -9,7 +9,7 @@ import pytest
 from tests.exercises.test_double_descent import ROOT, execute_exercise, glued, run_exercise
 
 
-@pytest.mark.slow  # a full notebook run of 30 s or more: the slow tier
+@pytest.mark.slow  # 30 s or more on a 2-core AMD EPYC: the slow tier
 def test_pruning_faster_costs_less_but_finds_worse_sparse_tickets(tmp_path):
     # Answer: with rate 0.5 and 5 rounds IMP's bill to the sparsest level falls to about 2.1 dense
     # runs (limit about 2.15), at 4.5% of the weights; the sparsest tickets reach about 50-52%,
@@ -32,7 +32,7 @@ def test_pruning_faster_costs_less_but_finds_worse_sparse_tickets(tmp_path):
         assert error.startswith("AssertionError: claims that do not hold: the matching ticket alone, in dense runs: 0.5")
 
 
-@pytest.mark.slow  # a full notebook run of 30 s or more: the slow tier
+@pytest.mark.slow  # 30 s or more on a 2-core AMD EPYC: the slow tier
 def test_rewinding_later_still_loses_less_below_the_matching_sparsity(tmp_path):
     # Answer: rewound to step 400 the tickets stay within a point of the dense network down to
     # about the same sparsity as rewound to step 50 (within one pruning round either way: the last

@@ -9,7 +9,7 @@ import pytest
 from tests.exercises.test_double_descent import ROOT, glued, run_exercise
 
 
-@pytest.mark.slow  # a full notebook run of 30 s or more: the slow tier
+@pytest.mark.slow  # 30 s or more on a 2-core AMD EPYC: the slow tier
 def test_random_start_failures_are_traps_not_slow_runs(tmp_path):
     # Answer: with four times the steps the same number of runs fails at m/n >= 4, the success
     # rate there does not move, and every failure now ends at a certified spurious local minimum.

@@ -18,7 +18,7 @@ def test_more_points_leave_the_relative_kernel_error_where_it_was(tmp_path):
     assert values["error_1024"] == pytest.approx(committed["error_1024"], rel=0.2)
 
 
-@pytest.mark.slow  # a full notebook run of 30 s or more: the slow tier
+@pytest.mark.slow  # 30 s or more on a 2-core AMD EPYC: the slow tier
 def test_an_easier_target_does_not_make_two_wide_networks_agree(tmp_path):
     # Answer: the infinite-width prediction of the difference is the same number (it does not involve
     # the targets), and the measured distance at the widest width stays within 15% of the default's.
