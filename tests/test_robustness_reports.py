@@ -63,7 +63,7 @@ def test_an_edited_committed_value_makes_its_report_stale(tmp_path):
 
 
 CONFIRMATION_SEEDS = list(range(10, 20))  # seeds the bounds and tolerances were not first chosen on
-# Notebooks whose confirmation run has not been made yet: each is a known gap, listed on the
+# Notebooks without a committed confirmation report yet: each is a known gap, listed on the
 # robustness page; remove a name once its report is committed.
 NOT_YET_CONFIRMED = {
     "deep_double_descent",
@@ -80,18 +80,20 @@ def test_every_claim_holds_at_the_confirmation_seeds(notebook):
     path = REPORTS / f"{notebook.stem}-seeds10-19.json"
     if notebook.stem in NOT_YET_CONFIRMED:
         assert not path.is_file(), f"{notebook.name} has its confirmation report: remove it from NOT_YET_CONFIRMED"
-        pytest.skip(f"{notebook.name}: confirmation run at seeds 10-19 not made yet")
+        pytest.skip(f"{notebook.name}: no committed confirmation run at seeds 10-19 yet")
     assert path.is_file(), (f"{notebook.name}: no confirmation report at seeds 10-19: .venv/bin/overparam robustness "
                             f"{notebook.stem} --seeds 10-19 --jobs 2 --report book/robustness")
     runs = load_record(path)["runs"]
     assert [run["seed"] for run in runs] == CONFIRMATION_SEEDS
-    assert not failed_runs(runs), f"{notebook.name}: claims fail at confirmation seeds: " + " | ".join(failed_runs(runs))
+    failed = failed_runs(runs)
+    assert not failed, f"{notebook.name}: claims fail at confirmation seeds: " + " | ".join(failed)
 
 
 @pytest.mark.parametrize("path", [p for p in RECORDS if re.search(r"-seeds(?!10-19$)", p.stem)], ids=lambda path: path.stem)
 def test_every_claim_holds_in_each_later_confirmation_run(path):
     # seeds 20-29 or 30-39: those that confirm a claim narrowed after failing at seeds 10-19
-    assert not failed_runs(load_record(path)["runs"]), f"{path.stem}: " + " | ".join(failed_runs(load_record(path)["runs"]))
+    failed = failed_runs(load_record(path)["runs"])
+    assert not failed, f"{path.stem}: " + " | ".join(failed)
 
 
 def failed_runs(runs: list[dict]) -> list[str]:
